@@ -1,0 +1,204 @@
+//! # Paddock guest SDK
+//!
+//! Write a Paddock plugin in Rust: implement [`Plugin`] for a type, overriding
+//! only the hooks you need, and call [`export_plugin!`] once. Hooks you do not
+//! override are reported to the host as "not implemented" and the host shows
+//! them as skipped.
+//!
+//! A complete plugin (`src/lib.rs` of a crate with `crate-type = ["cdylib"]`),
+//! built with `paddock bundle` or `cargo build --release --target wasm32-wasip2`:
+//!
+//! ```
+//! use paddock_guest::{HookContext, HookResult, Plugin, export_plugin, log};
+//!
+//! struct HelloWorld;
+//!
+//! impl Plugin for HelloWorld {
+//!     fn dockerfile_injection(ctx: &HookContext) -> HookResult<Vec<String>> {
+//!         log::info(&format!("injecting for team {}", ctx.deployment.team));
+//!         let greeting = ctx.text("greeting").unwrap_or("Hello World!");
+//!         Ok(vec![format!("RUN echo '{greeting}' > /home/jovyan/hello-world-plugin.txt")])
+//!     }
+//! }
+//!
+//! export_plugin!(HelloWorld);
+//! # fn main() {}
+//! ```
+//!
+//! A hook fails by returning [`HookError::failed`]; the host reports the
+//! message with the plugin's name, version and the hook. A panic also fails
+//! the hook, and its message reaches the host, but a returned error is the
+//! polite way.
+
+#[doc(hidden)]
+pub mod __bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "plugin",
+        pub_export_macro: true,
+        export_macro_name: "__export_paddock_world",
+        additional_derives: [PartialEq],
+    });
+}
+
+pub use __bindings::paddock::plugin::types::{ActionReport, Deployment, HookContext, HookError, ParamValue};
+
+/// What every hook returns.
+pub type HookResult<T> = Result<T, HookError>;
+
+/// A Paddock plugin. Every hook has a default that reports "not implemented";
+/// override the ones your plugin provides.
+pub trait Plugin {
+    /// Supplementary actions when a deployment is created.
+    fn deploy(ctx: &HookContext) -> HookResult<ActionReport> {
+        let _ = ctx;
+        Err(HookError::NotImplemented)
+    }
+
+    /// Supplementary actions when a deployment is removed.
+    fn destroy(ctx: &HookContext) -> HookResult<ActionReport> {
+        let _ = ctx;
+        Err(HookError::NotImplemented)
+    }
+
+    /// Dockerfile instructions to add to the image, one per item.
+    fn dockerfile_injection(ctx: &HookContext) -> HookResult<Vec<String>> {
+        let _ = ctx;
+        Err(HookError::NotImplemented)
+    }
+
+    /// A shell script to run when the deployment boots, if any.
+    fn bootstrap_injection(ctx: &HookContext) -> HookResult<Option<String>> {
+        let _ = ctx;
+        Err(HookError::NotImplemented)
+    }
+
+    /// Environment variables for the job's runtime.
+    fn job_runtime_env_vars(ctx: &HookContext) -> HookResult<Vec<(String, String)>> {
+        let _ = ctx;
+        Err(HookError::NotImplemented)
+    }
+}
+
+impl HookError {
+    /// A failure with a message for the operator.
+    pub fn failed(message: impl std::fmt::Display) -> HookError {
+        HookError::Failed(message.to_string())
+    }
+}
+
+impl HookContext {
+    /// A parameter by name.
+    pub fn param(&self, name: &str) -> Option<&ParamValue> {
+        self.parameters.iter().find(|(key, _)| key == name).map(|(_, value)| value)
+    }
+
+    /// A text parameter by name (`None` if absent or not text).
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.param(name)? {
+            ParamValue::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// An integer parameter by name.
+    pub fn integer(&self, name: &str) -> Option<i64> {
+        match self.param(name)? {
+            ParamValue::Integer(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// A boolean parameter by name.
+    pub fn boolean(&self, name: &str) -> Option<bool> {
+        match self.param(name)? {
+            ParamValue::Boolean(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// A list-of-text parameter by name.
+    pub fn text_list(&self, name: &str) -> Option<&[String]> {
+        match self.param(name)? {
+            ParamValue::TextList(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// A text parameter that must be present, as a hook error naming it otherwise.
+    pub fn required_text(&self, name: &str) -> HookResult<&str> {
+        self.text(name)
+            .ok_or_else(|| HookError::failed(format!("parameter `{name}` is required and must be a string")))
+    }
+}
+
+impl ActionReport {
+    /// A report with a summary and no details.
+    pub fn new(summary: impl Into<String>) -> ActionReport {
+        ActionReport { summary: summary.into(), details: Vec::new() }
+    }
+
+    /// Adds a detail.
+    pub fn detail(mut self, key: impl Into<String>, value: impl Into<String>) -> ActionReport {
+        self.details.push((key.into(), value.into()));
+        self
+    }
+}
+
+/// Structured logging to the host, which prints it under the plugin's name.
+pub mod log {
+    use crate::__bindings::paddock::plugin::logging::{Level, log};
+
+    /// Logs at trace level.
+    pub fn trace(message: &str) {
+        log(Level::Trace, message);
+    }
+    /// Logs at debug level.
+    pub fn debug(message: &str) {
+        log(Level::Debug, message);
+    }
+    /// Logs at info level.
+    pub fn info(message: &str) {
+        log(Level::Info, message);
+    }
+    /// Logs at warn level.
+    pub fn warn(message: &str) {
+        log(Level::Warn, message);
+    }
+    /// Logs at error level.
+    pub fn error(message: &str) {
+        log(Level::Error, message);
+    }
+}
+
+/// Exports a [`Plugin`] implementation as the plugin's component. Call it
+/// once, at the root of the plugin crate.
+#[macro_export]
+macro_rules! export_plugin {
+    ($plugin:ty) => {
+        #[doc(hidden)]
+        pub struct __PaddockExports;
+
+        impl $crate::__bindings::exports::paddock::plugin::hooks::Guest for __PaddockExports {
+            fn deploy(ctx: $crate::HookContext) -> $crate::HookResult<$crate::ActionReport> {
+                <$plugin as $crate::Plugin>::deploy(&ctx)
+            }
+            fn destroy(ctx: $crate::HookContext) -> $crate::HookResult<$crate::ActionReport> {
+                <$plugin as $crate::Plugin>::destroy(&ctx)
+            }
+            fn dockerfile_injection(ctx: $crate::HookContext) -> $crate::HookResult<::std::vec::Vec<::std::string::String>> {
+                <$plugin as $crate::Plugin>::dockerfile_injection(&ctx)
+            }
+            fn bootstrap_injection(ctx: $crate::HookContext) -> $crate::HookResult<::std::option::Option<::std::string::String>> {
+                <$plugin as $crate::Plugin>::bootstrap_injection(&ctx)
+            }
+            fn job_runtime_env_vars(
+                ctx: $crate::HookContext,
+            ) -> $crate::HookResult<::std::vec::Vec<(::std::string::String, ::std::string::String)>> {
+                <$plugin as $crate::Plugin>::job_runtime_env_vars(&ctx)
+            }
+        }
+
+        $crate::__bindings::__export_paddock_world!(__PaddockExports with_types_in $crate::__bindings);
+    };
+}

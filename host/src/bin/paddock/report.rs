@@ -1,0 +1,224 @@
+//! What `paddock` prints: per-plugin outcomes and the merged contributions.
+
+use std::fmt::Write as _;
+
+use paddock::merge::{bootstrap_scripts, merge_env_vars, render_dockerfile};
+use paddock::sanitize::{for_terminal, multiline_for_terminal};
+use paddock::{ActionReport, Deployment, Hook, HookValue, Outcome, Plugin, PluginSet, Status};
+use serde::Serialize;
+
+/// The outcomes of one hook, typed so they can be merged.
+pub enum HookRun {
+    Report(Hook, Vec<Outcome<ActionReport>>),
+    Dockerfile(Vec<Outcome<Vec<String>>>),
+    Bootstrap(Vec<Outcome<Option<String>>>),
+    Env(Vec<Outcome<Vec<(String, String)>>>),
+    /// Hooks this CLI has no merged view for: printed value by value.
+    Other(Hook, Vec<Outcome<HookValue>>),
+}
+
+impl HookRun {
+    fn hook(&self) -> Hook {
+        match self {
+            HookRun::Report(hook, _) | HookRun::Other(hook, _) => *hook,
+            HookRun::Dockerfile(_) => Hook::DockerfileInjection,
+            HookRun::Bootstrap(_) => Hook::BootstrapInjection,
+            HookRun::Env(_) => Hook::JobRuntimeEnvVars,
+        }
+    }
+
+    fn statuses(&self) -> Vec<&'static str> {
+        fn labels<T>(outcomes: &[Outcome<T>]) -> Vec<&'static str> {
+            outcomes.iter().map(|o| o.status.label()).collect()
+        }
+        match self {
+            HookRun::Report(_, o) => labels(o),
+            HookRun::Dockerfile(o) => labels(o),
+            HookRun::Bootstrap(o) => labels(o),
+            HookRun::Env(o) => labels(o),
+            HookRun::Other(_, o) => labels(o),
+        }
+    }
+
+    fn json(&self) -> serde_json::Result<serde_json::Value> {
+        fn records<T: Serialize>(outcomes: &[Outcome<T>]) -> serde_json::Result<serde_json::Value> {
+            serde_json::to_value(outcomes.iter().map(Outcome::record).collect::<Vec<_>>())
+        }
+        match self {
+            HookRun::Report(_, o) => records(o),
+            HookRun::Dockerfile(o) => records(o),
+            HookRun::Bootstrap(o) => records(o),
+            HookRun::Env(o) => records(o),
+            HookRun::Other(_, o) => records(o),
+        }
+    }
+}
+
+pub fn run_hooks(set: &PluginSet, hooks: &[Hook], deployment: &Deployment) -> Vec<HookRun> {
+    hooks
+        .iter()
+        .map(|&hook| match hook {
+            Hook::DockerfileInjection => HookRun::Dockerfile(set.dockerfile_injection(deployment)),
+            Hook::BootstrapInjection => HookRun::Bootstrap(set.bootstrap_injection(deployment)),
+            Hook::JobRuntimeEnvVars => HookRun::Env(set.job_runtime_env_vars(deployment)),
+            Hook::Deploy => HookRun::Report(hook, set.deploy(deployment)),
+            Hook::Destroy => HookRun::Report(hook, set.destroy(deployment)),
+            _ => HookRun::Other(hook, set.run(hook, deployment)),
+        })
+        .collect()
+}
+
+pub fn all_succeeded(runs: &[HookRun]) -> bool {
+    runs.iter().all(|run| run.statuses().iter().all(|s| *s == "ok" || *s == "skipped"))
+}
+
+/// One hook: an array of outcomes. Several (`all`): an object keyed by hook.
+pub fn runs_json(runs: &[HookRun], keyed: bool) -> serde_json::Result<String> {
+    let value = if keyed {
+        let mut object = serde_json::Map::new();
+        for run in runs {
+            object.insert(run.hook().name().to_string(), run.json()?);
+        }
+        serde_json::Value::Object(object)
+    } else {
+        runs.first().map(HookRun::json).transpose()?.unwrap_or_default()
+    };
+    serde_json::to_string_pretty(&value)
+}
+
+pub fn runs_text(set: &PluginSet, runs: &[HookRun], base_image: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Plugins in execution order:");
+    for (plugin, id) in set.plugins() {
+        let _ = writeln!(
+            out,
+            "  {:>4}  {id} ({} {})",
+            plugin.manifest().priority,
+            plugin.name(),
+            plugin.version()
+        );
+    }
+    for run in runs {
+        let _ = writeln!(out, "\n== {} ==", run.hook());
+        match run {
+            HookRun::Report(_, outcomes) => outcomes_text(&mut out, outcomes, |out, report| {
+                let _ = writeln!(out, "      {}", for_terminal(&report.summary, 500));
+                for (key, value) in &report.details {
+                    let _ = writeln!(out, "        {}: {}", for_terminal(key, 100), for_terminal(value, 500));
+                }
+            }),
+            HookRun::Dockerfile(outcomes) => {
+                outcomes_text(&mut out, outcomes, |out, lines| {
+                    for line in lines {
+                        let _ = writeln!(out, "      {}", for_terminal(line, 500));
+                    }
+                });
+                let image = if base_image.is_empty() { "scratch" } else { base_image };
+                let _ = writeln!(out, "  Rendered Dockerfile:");
+                for line in render_dockerfile(image, outcomes).lines() {
+                    let _ = writeln!(out, "    | {}", for_terminal(line, 500));
+                }
+            }
+            HookRun::Bootstrap(outcomes) => {
+                outcomes_text(&mut out, outcomes, |out, script| match script {
+                    Some(text) => {
+                        let _ = writeln!(out, "      script of {} bytes, {} lines", text.len(), text.lines().count());
+                    }
+                    None => {
+                        let _ = writeln!(out, "      no script");
+                    }
+                });
+                let scripts = bootstrap_scripts(outcomes);
+                let _ = writeln!(out, "  Bootstrap scripts ({}):", scripts.len());
+                for script in scripts {
+                    let _ = writeln!(out, "    --- {} ---", script.file_name);
+                    for line in multiline_for_terminal(&script.content, 20_000).lines() {
+                        let _ = writeln!(out, "    | {line}");
+                    }
+                }
+            }
+            HookRun::Other(_, outcomes) => outcomes_text(&mut out, outcomes, |out, value| {
+                let json = serde_json::to_string(value).unwrap_or_default();
+                let _ = writeln!(out, "      {}", for_terminal(&json, 2_000));
+            }),
+            HookRun::Env(outcomes) => {
+                outcomes_text(&mut out, outcomes, |out, vars| {
+                    for (name, value) in vars {
+                        let _ = writeln!(out, "      {name}={}", for_terminal(value, 500));
+                    }
+                });
+                let merged = merge_env_vars(outcomes);
+                let _ = writeln!(out, "  Merged environment ({} variables):", merged.vars.len());
+                for (name, value) in &merged.vars {
+                    let _ = writeln!(out, "    {name}={}", for_terminal(value, 500));
+                }
+                for conflict in &merged.conflicts {
+                    let setters: Vec<String> =
+                        conflict.settings.iter().map(|(id, value)| format!("{id}={}", for_terminal(value, 80))).collect();
+                    let _ = writeln!(
+                        out,
+                        "  conflict: {} set by {}; kept {}'s value",
+                        conflict.name,
+                        setters.join(", "),
+                        conflict.winner
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+fn outcomes_text<T>(out: &mut String, outcomes: &[Outcome<T>], value: impl Fn(&mut String, &T)) {
+    for outcome in outcomes {
+        let _ = writeln!(out, "  {} {}: {}", outcome.id, outcome.version, outcome.status.label());
+        match &outcome.status {
+            Status::Ok(v) => value(out, v),
+            Status::Failed(failure) => {
+                let _ = writeln!(out, "      {}", failure.cause);
+            }
+            Status::Skipped | Status::NotRun => {}
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct InspectJson<'a> {
+    manifest: &'a paddock::Manifest,
+    component_sha256: &'a str,
+    component_size: usize,
+    bundle_size: u64,
+    exports: &'a [paddock::ExportedInterface],
+}
+
+pub fn inspect_json(plugin: &Plugin) -> InspectJson<'_> {
+    InspectJson {
+        manifest: plugin.manifest(),
+        component_sha256: plugin.component_sha256(),
+        component_size: plugin.component_size(),
+        bundle_size: plugin.archive_size(),
+        exports: plugin.exports(),
+    }
+}
+
+pub fn inspect_text(plugin: &Plugin) -> String {
+    let manifest = plugin.manifest();
+    let mut out = String::new();
+    let _ = writeln!(out, "name:        {}", manifest.name);
+    let _ = writeln!(out, "version:     {}", manifest.version);
+    let _ = writeln!(out, "priority:    {}", manifest.priority);
+    if let Some(url) = &manifest.url {
+        let _ = writeln!(out, "url:         {url}");
+    }
+    if let Some(description) = &manifest.description {
+        let _ = writeln!(out, "description: {description}");
+    }
+    let _ = writeln!(out, "component:   {} ({} bytes)", manifest.component, plugin.component_size());
+    let _ = writeln!(out, "sha256:      {}", plugin.component_sha256());
+    let _ = writeln!(out, "bundle size: {} bytes", plugin.archive_size());
+    let _ = writeln!(out, "exports:");
+    for export in plugin.exports() {
+        let _ = writeln!(out, "  {}: {}", export.name, export.functions.join(", "));
+    }
+    out
+}

@@ -1,0 +1,277 @@
+//! Plugin bundles: zip archives holding `plugin-manifest.yaml` and a
+//! WebAssembly component. Read entirely in memory, never extracted.
+
+use std::collections::HashSet;
+use std::io::{Cursor, Read, Write};
+use std::path::{Component as PathComponent, Path};
+
+use sha2::{Digest, Sha256};
+
+use crate::manifest::{MANIFEST_FILE, Manifest, ManifestError};
+
+/// Size caps applied while reading a bundle. The defaults fit a Python or
+/// JavaScript component (10-20 MB) with room to spare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BundleLimits {
+    /// Largest bundle file accepted, in bytes.
+    pub max_archive_bytes: u64,
+    /// Largest inflated component accepted, in bytes.
+    pub max_component_bytes: u64,
+    /// Most entries (files and directories) a bundle may hold.
+    pub max_entries: usize,
+}
+
+impl Default for BundleLimits {
+    fn default() -> Self {
+        BundleLimits {
+            max_archive_bytes: 64 * 1024 * 1024,
+            max_component_bytes: 64 * 1024 * 1024,
+            max_entries: 256,
+        }
+    }
+}
+
+/// Why a bundle was rejected.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// The bundle could not be read from disk.
+    #[error("cannot read bundle: {0}")]
+    Io(#[from] std::io::Error),
+    /// The archive is bigger than [`BundleLimits::max_archive_bytes`].
+    #[error("bundle is {size} bytes; the limit is {limit} bytes")]
+    ArchiveTooLarge {
+        /// Actual size.
+        size: u64,
+        /// Limit in force.
+        limit: u64,
+    },
+    /// Not a zip archive, or a damaged one.
+    #[error("bundle is not a readable zip archive ({0}); build it with `paddock bundle`")]
+    NotZip(String),
+    /// More entries than [`BundleLimits::max_entries`].
+    #[error("bundle holds {count} entries; the limit is {limit}")]
+    TooManyEntries {
+        /// Entries found.
+        count: usize,
+        /// Limit in force.
+        limit: usize,
+    },
+    /// An entry that must not appear in a bundle.
+    #[error("bundle entry `{name}` is rejected: {reason}")]
+    BadEntry {
+        /// Entry name as stored (sanitised for display).
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A required file is missing.
+    #[error("bundle has no `{0}` at its root")]
+    Missing(String),
+    /// An entry inflates beyond its cap.
+    #[error("bundle entry `{name}` inflates beyond {limit} bytes")]
+    EntryTooLarge {
+        /// Entry name.
+        name: String,
+        /// Limit in force.
+        limit: u64,
+    },
+    /// The manifest is invalid.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// The component entry is not a WebAssembly component.
+    #[error("`{path}` is not a WebAssembly component: {reason}")]
+    NotAComponent {
+        /// Path inside the bundle.
+        path: String,
+        /// What it is instead and what to do.
+        reason: String,
+    },
+    /// Writing a bundle failed.
+    #[error("cannot write bundle: {0}")]
+    Write(String),
+}
+
+/// A bundle read into memory and checked: a valid manifest and the bytes of
+/// something that at least looks like a WebAssembly component.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    /// The validated manifest.
+    pub manifest: Manifest,
+    /// The component bytes.
+    pub component: Vec<u8>,
+    /// Lowercase hex sha256 of the component bytes.
+    pub component_sha256: String,
+    /// Size of the archive in bytes.
+    pub archive_size: u64,
+}
+
+/// The 8-byte preamble of a component binary: magic, version 0x0d, layer 1.
+const COMPONENT_PREAMBLE: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+const CORE_MODULE_PREAMBLE: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+
+impl Bundle {
+    /// Reads a bundle file with the given limits.
+    pub fn read_file(path: &Path, limits: &BundleLimits) -> Result<Bundle, BundleError> {
+        let size = std::fs::metadata(path)?.len();
+        if size > limits.max_archive_bytes {
+            return Err(BundleError::ArchiveTooLarge { size, limit: limits.max_archive_bytes });
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        std::fs::File::open(path)?
+            .take(limits.max_archive_bytes + 1)
+            .read_to_end(&mut bytes)?;
+        Bundle::from_bytes(&bytes, limits)
+    }
+
+    /// Reads a bundle from archive bytes with the given limits.
+    pub fn from_bytes(bytes: &[u8], limits: &BundleLimits) -> Result<Bundle, BundleError> {
+        let archive_size = bytes.len() as u64;
+        if archive_size > limits.max_archive_bytes {
+            return Err(BundleError::ArchiveTooLarge { size: archive_size, limit: limits.max_archive_bytes });
+        }
+        let mut archive =
+            zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| BundleError::NotZip(e.to_string()))?;
+        if archive.len() > limits.max_entries {
+            return Err(BundleError::TooManyEntries { count: archive.len(), limit: limits.max_entries });
+        }
+        if archive.has_duplicate_names() {
+            return Err(BundleError::BadEntry {
+                name: "(central directory)".into(),
+                reason: "two entries share one name".into(),
+            });
+        }
+
+        let mut seen = HashSet::new();
+        for index in 0..archive.len() {
+            let entry = archive.by_index_raw(index).map_err(|e| BundleError::NotZip(e.to_string()))?;
+            let display = crate::sanitize::for_terminal(&String::from_utf8_lossy(entry.name_raw()), 200);
+            let bad = |reason: &str| BundleError::BadEntry { name: display.clone(), reason: reason.into() };
+            let normalized = normalized_entry_name(&entry).ok_or_else(|| {
+                bad("its path is absolute, escapes the bundle, or contains `..`, `\\` or NUL")
+            })?;
+            if entry.encrypted() {
+                return Err(bad("encrypted entries are not supported"));
+            }
+            if entry.is_symlink() {
+                return Err(bad("symbolic links are not allowed in bundles"));
+            }
+            if is_native_artifact(&normalized) {
+                return Err(bad(
+                    "bundles carry portable WebAssembly only; the host compiles it itself, never loads shipped native code",
+                ));
+            }
+            if !entry.is_dir() && !seen.insert(normalized.clone()) {
+                return Err(bad("another entry has the same path"));
+            }
+        }
+
+        let manifest_bytes =
+            read_entry(&mut archive, MANIFEST_FILE, crate::manifest::MAX_MANIFEST_BYTES as u64)?;
+        let manifest = Manifest::parse(&manifest_bytes)?;
+        let component = read_entry(&mut archive, &manifest.component, limits.max_component_bytes)?;
+        check_component_preamble(&manifest.component, &component)?;
+        let component_sha256 = hex::encode(Sha256::digest(&component));
+        Ok(Bundle { manifest, component, component_sha256, archive_size })
+    }
+
+    /// Writes a bundle holding `manifest` (re-serialised) and `component`
+    /// (stored at `manifest.component`) to `out`, replacing it atomically.
+    pub fn write(manifest: &Manifest, component: &[u8], out: &Path) -> Result<(), BundleError> {
+        check_component_preamble(&manifest.component, component)?;
+        let write_err = |e: &dyn std::fmt::Display| BundleError::Write(format!("{}: {e}", out.display()));
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .unix_permissions(0o644);
+        zip.start_file(MANIFEST_FILE, options).map_err(|e| write_err(&e))?;
+        zip.write_all(manifest.to_yaml().as_bytes()).map_err(|e| write_err(&e))?;
+        zip.start_file(manifest.component.as_str(), options).map_err(|e| write_err(&e))?;
+        zip.write_all(component).map_err(|e| write_err(&e))?;
+        let bytes = zip.finish().map_err(|e| write_err(&e))?.into_inner();
+
+        // Write beside the target and rename, so a failed write never leaves
+        // a half-written bundle where a good one is expected.
+        let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| write_err(&e))?;
+        let tmp = dir.join(format!(
+            ".{}.partial",
+            out.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+        ));
+        std::fs::write(&tmp, &bytes).map_err(|e| write_err(&e))?;
+        std::fs::rename(&tmp, out).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            write_err(&e)
+        })
+    }
+}
+
+/// The entry's path as `a/b/c`, or `None` when it is absolute, escapes the
+/// archive root, or uses a backslash or `..` anywhere.
+fn normalized_entry_name<R: Read>(entry: &zip::read::ZipFile<'_, R>) -> Option<String> {
+    let raw = std::str::from_utf8(entry.name_raw()).ok()?;
+    if raw.contains('\\') || raw.contains('\0') || raw.starts_with('/') || raw.contains(':') {
+        return None;
+    }
+    let enclosed = entry.enclosed_name()?;
+    let mut parts = Vec::new();
+    for part in enclosed.components() {
+        match part {
+            PathComponent::Normal(p) => parts.push(p.to_str()?.to_string()),
+            PathComponent::CurDir => {}
+            _ => return None,
+        }
+    }
+    if parts.is_empty() || raw.split('/').any(|p| p == "..") {
+        return None;
+    }
+    Some(parts.join("/"))
+}
+
+fn is_native_artifact(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".cwasm", ".so", ".dylib", ".dll", ".exe", ".o"].iter().any(|ext| lower.ends_with(ext))
+}
+
+/// Reads one entry by exact name, counting the bytes actually inflated so a
+/// header that lies about the size cannot get past `limit`.
+fn read_entry(
+    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    name: &str,
+    limit: u64,
+) -> Result<Vec<u8>, BundleError> {
+    let entry = match archive.by_name(name) {
+        Ok(entry) => entry,
+        Err(zip::result::ZipError::FileNotFound) => return Err(BundleError::Missing(name.to_string())),
+        Err(e) => {
+            return Err(BundleError::BadEntry { name: name.to_string(), reason: e.to_string() });
+        }
+    };
+    if entry.size() > limit {
+        return Err(BundleError::EntryTooLarge { name: name.to_string(), limit });
+    }
+    let mut bytes = Vec::with_capacity(entry.size().min(limit) as usize);
+    entry
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| BundleError::BadEntry { name: name.to_string(), reason: e.to_string() })?;
+    if bytes.len() as u64 > limit {
+        return Err(BundleError::EntryTooLarge { name: name.to_string(), limit });
+    }
+    Ok(bytes)
+}
+
+/// Cheap structural check before handing bytes to the compiler, so common
+/// mistakes get an error that says what to do.
+pub(crate) fn check_component_preamble(path: &str, bytes: &[u8]) -> Result<(), BundleError> {
+    let reason = if bytes.starts_with(&COMPONENT_PREAMBLE) {
+        return Ok(());
+    } else if bytes.starts_with(&CORE_MODULE_PREAMBLE) {
+        "it is a core WebAssembly module; build for `wasm32-wasip2` (or wrap it with `wasm-tools component new`)"
+    } else if bytes.starts_with(b"\x7fELF") || bytes.starts_with(b"MZ") || bytes.starts_with(b"\xcf\xfa\xed\xfe") {
+        "it is a native executable; bundles carry WebAssembly components only"
+    } else {
+        "it does not start with the WebAssembly component header"
+    };
+    Err(BundleError::NotAComponent { path: path.to_string(), reason: reason.to_string() })
+}

@@ -1,0 +1,161 @@
+//! The host: one wasmtime `Engine` and `Linker` shared by every plugin, an
+//! epoch ticker for deadlines, and loading of bundles into [`Plugin`]s.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use wasmtime::component::{Component, Linker, types::ComponentItem};
+use wasmtime::{Config, Engine};
+
+use crate::bindings::{Plugin as PluginWorld, PluginPre};
+use crate::bundle::{Bundle, BundleLimits};
+use crate::error::Error;
+use crate::plugin::{ExportedInterface, Plugin};
+use crate::sandbox::{Limits, SandboxState};
+use crate::validate::OutputRules;
+
+/// The hooks interface this host speaks. Later package versions add
+/// interfaces beside it; they never change it.
+pub const HOOKS_INTERFACE: &str = "paddock:plugin/hooks@0.1.0";
+
+/// Settings fixed when a [`Host`] is built.
+#[derive(Debug, Clone, Default)]
+pub struct HostConfig {
+    /// Per-call limits applied to every hook call.
+    pub limits: Limits,
+    /// Size caps applied when reading bundles.
+    pub bundle_limits: BundleLimits,
+    /// Rules every hook result must pass.
+    pub output_rules: OutputRules,
+}
+
+/// The Paddock host: loads plugin bundles and runs hooks on them.
+///
+/// Cheap to clone (shared state behind an `Arc`); `Send + Sync`.
+#[derive(Clone)]
+pub struct Host {
+    inner: Arc<HostInner>,
+}
+
+struct HostInner {
+    engine: Engine,
+    linker: Linker<SandboxState>,
+    config: HostConfig,
+    // Dropping the sender stops the ticker thread.
+    _ticker: mpsc::Sender<()>,
+}
+
+/// Granularity of deadlines: the engine's epoch advances this often.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+impl Host {
+    /// A host with default limits.
+    pub fn new() -> Result<Host, Error> {
+        Host::with_config(HostConfig::default())
+    }
+
+    /// A host with the given limits.
+    pub fn with_config(config: HostConfig) -> Result<Host, Error> {
+        let mut wasm_config = Config::new();
+        wasm_config.wasm_component_model(true).epoch_interruption(true);
+        let engine = Engine::new(&wasm_config).map_err(|e| Error::Engine(format!("{e:#}")))?;
+
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| Error::Engine(format!("{e:#}")))?;
+        PluginWorld::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |state| state)
+            .map_err(|e| Error::Engine(format!("{e:#}")))?;
+
+        let (ticker, stop) = mpsc::channel::<()>();
+        let ticking_engine = engine.clone();
+        std::thread::Builder::new()
+            .name("paddock-epoch".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(EPOCH_TICK) {
+                    ticking_engine.increment_epoch();
+                }
+            })
+            .map_err(|e| Error::Engine(format!("cannot start the deadline ticker thread: {e}")))?;
+
+        Ok(Host { inner: Arc::new(HostInner { engine, linker, config, _ticker: ticker }) })
+    }
+
+    /// The per-call limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.config.limits
+    }
+
+    /// The output rules in force.
+    pub fn output_rules(&self) -> &OutputRules {
+        &self.inner.config.output_rules
+    }
+
+    /// The bundle size caps in force.
+    pub fn bundle_limits(&self) -> &BundleLimits {
+        &self.inner.config.bundle_limits
+    }
+
+    /// Reads, validates, compiles and links the bundle at `path`.
+    pub fn load_file(&self, path: &Path) -> Result<Plugin, Error> {
+        let bundle = Bundle::read_file(path, self.bundle_limits())
+            .map_err(|source| Error::Bundle { path: path.display().to_string(), source })?;
+        self.load_bundle(bundle, &path.display().to_string())
+    }
+
+    /// Compiles and links an already read bundle; `source` names where it came
+    /// from in errors.
+    pub fn load_bundle(&self, bundle: Bundle, source: &str) -> Result<Plugin, Error> {
+        let load_error = |problem: String| Error::Load {
+            plugin: bundle.manifest.name.clone(),
+            version: bundle.manifest.version.to_string(),
+            origin: source.to_string(),
+            problem,
+        };
+        let component = Component::new(&self.inner.engine, &bundle.component)
+            .map_err(|e| load_error(format!("the component does not compile: {e:#}")))?;
+        let exports = self.exported_interfaces(&component);
+        if !exports.iter().any(|export| export.name == HOOKS_INTERFACE) {
+            let found: Vec<&str> = exports.iter().map(|e| e.name.as_str()).collect();
+            return Err(load_error(format!(
+                "the component does not export `{HOOKS_INTERFACE}` (it exports: {}); build it against Paddock's WIT with the guest SDK",
+                if found.is_empty() { "nothing".to_string() } else { found.join(", ") }
+            )));
+        }
+        let instance_pre = self.inner.linker.instantiate_pre(&component).map_err(|e| {
+            load_error(format!("the component needs imports this host does not provide: {e:#}"))
+        })?;
+        let pre = PluginPre::new(instance_pre)
+            .map_err(|e| load_error(format!("the component's exports do not match `{HOOKS_INTERFACE}`: {e:#}")))?;
+        Ok(Plugin::new(bundle, source.to_string(), exports, pre))
+    }
+
+    fn exported_interfaces(&self, component: &Component) -> Vec<ExportedInterface> {
+        let engine = &self.inner.engine;
+        component
+            .component_type()
+            .exports(engine)
+            .filter_map(|(name, export)| match export.ty {
+                ComponentItem::ComponentInstance(instance) => Some(ExportedInterface {
+                    name: name.to_string(),
+                    functions: instance
+                        .exports(engine)
+                        .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentFunc(_)))
+                        .map(|(func, _)| func.to_string())
+                        .collect(),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host").field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}

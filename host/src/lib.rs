@@ -1,0 +1,58 @@
+//! # Paddock host
+//!
+//! Load WebAssembly plugin bundles and run deployment hooks on them, each
+//! call in a fresh sandbox with no filesystem, network, environment or
+//! inherited stdio, under a time and memory limit.
+//!
+//! ```no_run
+//! use paddock::{Deployment, Host, PluginSet};
+//!
+//! # fn main() -> Result<(), paddock::Error> {
+//! let host = Host::new()?;
+//! let plugins = PluginSet::builder(&host)
+//!     .add_path("plugins/".as_ref())?          // every *.zip, by file name
+//!     .build()?;                                // sorted by priority, ties kept
+//! let deployment = Deployment { team: "data".into(), image_name: "jupyter:1".into(), ..Default::default() };
+//! for outcome in plugins.dockerfile_injection(&deployment) {
+//!     match outcome.status {
+//!         paddock::Status::Ok(lines) => println!("{}: {lines:?}", outcome.plugin),
+//!         paddock::Status::Skipped => println!("{}: skipped", outcome.plugin),
+//!         paddock::Status::Failed(err) => eprintln!("{err}"),
+//!         paddock::Status::NotRun => {}
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The layout follows the data flow: [`bundle`] reads archives, [`manifest`]
+//! validates metadata, [`engine`] compiles and links, [`sandbox`] sets up each
+//! call's store, `hooks` calls exports and lifts results, [`plugin_set`]
+//! orders plugins and runs hooks across them, [`validate`] checks outputs,
+//! [`merge`] combines them, [`packaging`] builds plugin crates into bundles.
+
+mod bindings;
+pub mod bundle;
+pub mod engine;
+mod error;
+mod hooks;
+pub mod manifest;
+pub mod merge;
+mod outcome;
+pub mod packaging;
+mod plugin;
+pub mod plugin_set;
+pub mod sandbox;
+pub mod sanitize;
+mod types;
+pub mod validate;
+
+pub use bundle::{Bundle, BundleError, BundleLimits};
+pub use engine::{HOOKS_INTERFACE, Host, HostConfig};
+pub use error::Error;
+pub use manifest::{Manifest, ManifestError};
+pub use outcome::{FailureCause, HookFailure, Outcome, OutcomeRecord, Status};
+pub use plugin::{ExportedInterface, Plugin};
+pub use plugin_set::{FailurePolicy, PluginConfig, PluginSet, PluginSetBuilder};
+pub use sandbox::Limits;
+pub use types::{ActionReport, Deployment, Hook, HookValue, ParamValue, Parameters, UnknownHook};
+pub use validate::OutputRules;

@@ -1,0 +1,240 @@
+//! `plugin-manifest.yaml`: the metadata every bundle carries.
+
+use serde::Deserialize;
+
+/// Largest manifest accepted, checked before YAML parsing (serde_yaml has no size cap).
+pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
+
+/// Longest plugin name accepted.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// Component path used when the manifest names none.
+pub const DEFAULT_COMPONENT_PATH: &str = "plugin.wasm";
+
+/// File name of the manifest at the root of a bundle and of a plugin directory.
+pub const MANIFEST_FILE: &str = "plugin-manifest.yaml";
+
+/// A validated plugin manifest.
+///
+/// ```yaml
+/// name: skynet-watcher        # required: lowercase letters, digits, single '-'
+/// version: 1.2.3              # required: semver
+/// url: https://example.com    # optional
+/// priority: -1                # optional, default 0; lowest runs first
+/// description: Watches jobs   # optional
+/// component: plugin.wasm      # optional, default plugin.wasm
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Manifest {
+    /// Plugin name, unique within a plugin set.
+    pub name: String,
+    /// Plugin version.
+    pub version: semver::Version,
+    /// A link to the plugin's page.
+    pub url: Option<String>,
+    /// Execution order: lowest first, ties in configured order.
+    pub priority: i32,
+    /// One-line description for operators.
+    pub description: Option<String>,
+    /// Path of the WebAssembly component inside the bundle.
+    pub component: String,
+}
+
+/// What is wrong with a manifest; the message says which field and what to write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ManifestError {
+    /// The manifest is larger than [`MAX_MANIFEST_BYTES`].
+    #[error("plugin-manifest.yaml is {size} bytes; the limit is {MAX_MANIFEST_BYTES} bytes")]
+    TooLarge {
+        /// Size of the rejected manifest.
+        size: usize,
+    },
+    /// Not valid YAML, a wrong type, an unknown or missing field.
+    #[error("plugin-manifest.yaml is not valid: {0}")]
+    Syntax(String),
+    /// A field is present with a value Paddock does not accept.
+    #[error("plugin-manifest.yaml field `{field}` {problem}")]
+    Field {
+        /// Name of the offending field.
+        field: &'static str,
+        /// What is wrong and what to write instead.
+        problem: String,
+    },
+}
+
+/// Raw shape of the YAML document. Unknown fields are errors so that typos
+/// (`priorty: 5`) do not silently fall back to defaults.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    name: String,
+    version: String,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    priority: i32,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    component: Option<String>,
+    // Reserved for later Paddock versions; declared here so the error can say
+    // so instead of calling them unknown.
+    #[serde(default)]
+    parameters: Option<serde_yaml::Value>,
+    #[serde(default)]
+    capabilities: Option<serde_yaml::Value>,
+    #[serde(default)]
+    requires: Option<serde_yaml::Value>,
+}
+
+impl Manifest {
+    /// Parses and validates manifest bytes.
+    pub fn parse(bytes: &[u8]) -> Result<Manifest, ManifestError> {
+        if bytes.len() > MAX_MANIFEST_BYTES {
+            return Err(ManifestError::TooLarge { size: bytes.len() });
+        }
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| ManifestError::Syntax(format!("it is not UTF-8 text ({e})")))?;
+        let raw: RawManifest =
+            serde_yaml::from_str(text).map_err(|e| ManifestError::Syntax(e.to_string()))?;
+        for (field, value) in [
+            ("parameters", &raw.parameters),
+            ("capabilities", &raw.capabilities),
+            ("requires", &raw.requires),
+        ] {
+            if value.is_some() {
+                return Err(ManifestError::Field {
+                    field,
+                    problem: "is reserved for a later Paddock version and not supported by 0.1; remove it"
+                        .to_string(),
+                });
+            }
+        }
+        validate_name(&raw.name)?;
+        let version = semver::Version::parse(raw.version.trim()).map_err(|e| ManifestError::Field {
+            field: "version",
+            problem: format!(
+                "is `{}`, which is not a semantic version ({e}); write MAJOR.MINOR.PATCH, e.g. `1.2.3`",
+                raw.version
+            ),
+        })?;
+        if let Some(url) = &raw.url {
+            validate_single_line("url", url)?;
+        }
+        if let Some(description) = &raw.description {
+            validate_single_line("description", description)?;
+        }
+        let component = raw.component.unwrap_or_else(|| DEFAULT_COMPONENT_PATH.to_string());
+        validate_component_path(&component)?;
+        Ok(Manifest {
+            name: raw.name,
+            version,
+            url: raw.url,
+            priority: raw.priority,
+            description: raw.description,
+            component,
+        })
+    }
+
+    /// Serialises the manifest back to YAML (used when writing bundles).
+    pub fn to_yaml(&self) -> String {
+        // Serialising plain strings and integers cannot fail.
+        serde_yaml::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Checks a plugin name: 1-64 characters, lowercase ASCII letters, digits and
+/// single hyphens, starting with a letter and not ending with a hyphen.
+pub fn validate_name(name: &str) -> Result<(), ManifestError> {
+    let problem = if name.is_empty() {
+        Some("is empty".to_string())
+    } else if name.len() > MAX_NAME_LEN {
+        Some(format!("is {} characters long; the limit is {MAX_NAME_LEN}", name.len()))
+    } else if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        Some("must start with a lowercase letter".to_string())
+    } else if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        Some(format!("contains {bad:?}; only lowercase letters, digits and '-' are allowed"))
+    } else if name.ends_with('-') || name.contains("--") {
+        Some("must not end with '-' or contain '--'".to_string())
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(ManifestError::Field {
+            field: "name",
+            problem: format!(
+                "`{}` {problem}; write a name like `my-plugin-2`",
+                crate::sanitize::for_terminal(name, 80)
+            ),
+        }),
+    }
+}
+
+fn validate_single_line(field: &'static str, value: &str) -> Result<(), ManifestError> {
+    if value.chars().any(char::is_control) {
+        return Err(ManifestError::Field {
+            field,
+            problem: "contains control characters or line breaks; write a single line".to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn validate_component_path(path: &str) -> Result<(), ManifestError> {
+    let ok = !path.is_empty()
+        && !path.starts_with('/')
+        && !path.contains('\\')
+        && path.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
+        && path.ends_with(".wasm")
+        && !path.chars().any(char::is_control);
+    if ok {
+        Ok(())
+    } else {
+        Err(ManifestError::Field {
+            field: "component",
+            problem: format!(
+                "is `{}`; write a relative path inside the bundle ending in `.wasm`, e.g. `{DEFAULT_COMPONENT_PATH}`",
+                crate::sanitize::for_terminal(path, 80)
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(yaml: &str) -> String {
+        Manifest::parse(yaml.as_bytes()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn parses_the_racetrack_example() {
+        let m = Manifest::parse(
+            b"name: skynet-watcher\nversion: 1.2.3\nurl: https://github.com/TheRacetrack/racetrack\npriority: -1\n",
+        )
+        .unwrap();
+        assert_eq!(m.name, "skynet-watcher");
+        assert_eq!(m.version, semver::Version::new(1, 2, 3));
+        assert_eq!(m.priority, -1);
+        assert_eq!(m.component, "plugin.wasm");
+    }
+
+    #[test]
+    fn rejects_bad_fields_with_what_to_write() {
+        assert!(err("version: 1.0.0\n").contains("missing field `name`"));
+        assert!(err("name: a\nversion: 1.0.0\npriorty: 3\n").contains("unknown field `priorty`"));
+        assert!(err("name: a\nversion: 1.0\n").contains("write MAJOR.MINOR.PATCH"));
+        assert!(err("name: My_Plugin\nversion: 1.0.0\n").contains("lowercase"));
+        assert!(err("name: a/b\nversion: 1.0.0\n").contains("'/'"));
+        assert!(err("name: a\nversion: 1.0.0\npriority: 3000000000\n").contains("priority"));
+        assert!(err("name: a\nversion: 1.0.0\npriority: high\n").contains("priority"));
+        assert!(err("name: a\nversion: 1.0.0\ncomponent: ../x.wasm\n").contains("relative path"));
+        assert!(err("name: a\nversion: 1.0.0\ncapabilities: [fs]\n").contains("reserved"));
+    }
+}

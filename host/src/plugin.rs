@@ -1,0 +1,104 @@
+//! A loaded plugin: its manifest, the hash of its component and the
+//! pre-linked component ready to instantiate.
+
+use std::sync::Arc;
+
+use crate::bindings::PluginPre;
+use crate::bundle::Bundle;
+use crate::manifest::Manifest;
+use crate::sandbox::SandboxState;
+
+/// An interface a component exports, with its functions.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ExportedInterface {
+    /// Fully qualified name, e.g. `paddock:plugin/hooks@0.1.0`.
+    pub name: String,
+    /// Function names.
+    pub functions: Vec<String>,
+}
+
+/// A compiled, linked plugin. Instantiated afresh for every hook call.
+pub struct Plugin {
+    manifest: Manifest,
+    name: Arc<str>,
+    component_sha256: String,
+    component_size: usize,
+    archive_size: u64,
+    source: String,
+    exports: Vec<ExportedInterface>,
+    pub(crate) pre: PluginPre<SandboxState>,
+}
+
+impl Plugin {
+    pub(crate) fn new(
+        bundle: Bundle,
+        source: String,
+        exports: Vec<ExportedInterface>,
+        pre: PluginPre<SandboxState>,
+    ) -> Plugin {
+        Plugin {
+            name: Arc::from(bundle.manifest.name.as_str()),
+            manifest: bundle.manifest,
+            component_sha256: bundle.component_sha256,
+            component_size: bundle.component.len(),
+            archive_size: bundle.archive_size,
+            source,
+            exports,
+            pre,
+        }
+    }
+
+    /// The validated manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Manifest name.
+    pub fn name(&self) -> &str {
+        &self.manifest.name
+    }
+
+    pub(crate) fn shared_name(&self) -> Arc<str> {
+        self.name.clone()
+    }
+
+    /// Manifest version.
+    pub fn version(&self) -> &semver::Version {
+        &self.manifest.version
+    }
+
+    /// Lowercase hex sha256 of the component.
+    pub fn component_sha256(&self) -> &str {
+        &self.component_sha256
+    }
+
+    /// Component size in bytes.
+    pub fn component_size(&self) -> usize {
+        self.component_size
+    }
+
+    /// Bundle size in bytes.
+    pub fn archive_size(&self) -> u64 {
+        self.archive_size
+    }
+
+    /// Where the bundle was loaded from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Interfaces the component exports.
+    pub fn exports(&self) -> &[ExportedInterface] {
+        &self.exports
+    }
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("manifest", &self.manifest)
+            .field("component_sha256", &self.component_sha256)
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,258 @@
+//! The sandbox one hook call runs in: a fresh `Store` whose WASI context
+//! grants nothing, with memory/table limits, a deadline and bounded capture of
+//! whatever the guest writes to stdout/stderr.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::bindings::paddock::plugin::logging::{self, Level};
+
+/// Per-call resource limits. Every hook call gets them afresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock time a hook call (instantiation included) may take.
+    pub hook_timeout: Duration,
+    /// Linear memory a plugin instance may use, in bytes.
+    pub memory_bytes: usize,
+    /// Elements all of a plugin instance's tables may hold, per table.
+    pub table_elements: usize,
+    /// Bytes a hook result may occupy when copied out of the guest.
+    pub max_output_bytes: usize,
+    /// Bytes of log messages a plugin may emit per call; the rest is dropped.
+    pub max_log_bytes: usize,
+    /// Bytes of stdout/stderr kept per call (the last ones, where a panic
+    /// message lands); the rest is dropped.
+    pub max_console_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            hook_timeout: Duration::from_secs(5),
+            memory_bytes: 256 * 1024 * 1024,
+            table_elements: 100_000,
+            max_output_bytes: 16 * 1024 * 1024,
+            max_log_bytes: 64 * 1024,
+            max_console_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// Which limit stopped a guest, recorded by the limiter because the trap
+/// itself does not say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LimitHit {
+    Memory { requested: usize },
+    Table { requested: usize },
+}
+
+pub(crate) struct Limiter {
+    memory_bytes: usize,
+    table_elements: usize,
+    pub(crate) hit: Option<LimitHit>,
+}
+
+impl wasmtime::ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        let allow = desired <= self.memory_bytes;
+        if !allow {
+            self.hit = Some(LimitHit::Memory { requested: desired });
+        }
+        Ok(allow)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        let allow = desired <= self.table_elements;
+        if !allow {
+            self.hit = Some(LimitHit::Table { requested: desired });
+        }
+        Ok(allow)
+    }
+}
+
+/// Store data for one sandboxed call.
+pub(crate) struct SandboxState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) limiter: Limiter,
+    pub(crate) console: ConsoleCapture,
+    plugin: Arc<str>,
+    hook: &'static str,
+    log_budget: usize,
+    logs_dropped: usize,
+}
+
+impl SandboxState {
+    pub(crate) fn new(limits: &Limits, plugin: Arc<str>, hook: &'static str) -> SandboxState {
+        let console = ConsoleCapture::new(limits.max_console_bytes);
+        // Deny by default: no env, args, preopened directories, stdin or
+        // network. stdout/stderr go to a bounded in-memory tail.
+        let wasi = WasiCtxBuilder::new()
+            .stdout(console.clone())
+            .stderr(console.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        SandboxState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: Limiter {
+                memory_bytes: limits.memory_bytes,
+                table_elements: limits.table_elements,
+                hit: None,
+            },
+            console,
+            plugin,
+            hook,
+            log_budget: limits.max_log_bytes,
+            logs_dropped: 0,
+        }
+    }
+
+    /// Reports log lines dropped for exceeding the budget, once per call.
+    pub(crate) fn finish_logging(&self) {
+        if self.logs_dropped > 0 {
+            tracing::warn!(
+                target: "paddock::plugin",
+                plugin = %self.plugin,
+                hook = self.hook,
+                "dropped {} log messages over the per-call log budget",
+                self.logs_dropped
+            );
+        }
+    }
+}
+
+impl WasiView for SandboxState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl crate::bindings::paddock::plugin::types::Host for SandboxState {}
+
+impl logging::Host for SandboxState {
+    fn log(&mut self, level: Level, message: String) {
+        let cost = message.len().max(1);
+        if cost > self.log_budget {
+            self.log_budget = 0;
+            self.logs_dropped += 1;
+            return;
+        }
+        self.log_budget -= cost;
+        let message = crate::sanitize::for_terminal(&message, 2_000);
+        let plugin = &*self.plugin;
+        let hook = self.hook;
+        match level {
+            Level::Trace => tracing::trace!(target: "paddock::plugin", plugin, hook, "{message}"),
+            Level::Debug => tracing::debug!(target: "paddock::plugin", plugin, hook, "{message}"),
+            Level::Info => tracing::info!(target: "paddock::plugin", plugin, hook, "{message}"),
+            Level::Warn => tracing::warn!(target: "paddock::plugin", plugin, hook, "{message}"),
+            Level::Error => tracing::error!(target: "paddock::plugin", plugin, hook, "{message}"),
+        }
+    }
+}
+
+/// Keeps the last `capacity` bytes written to a guest's stdout and stderr.
+/// Writes never fail, so a guest flooding its output neither traps nor grows
+/// host memory.
+#[derive(Clone)]
+pub(crate) struct ConsoleCapture {
+    tail: Arc<Mutex<VecDeque<u8>>>,
+    capacity: usize,
+}
+
+impl ConsoleCapture {
+    fn new(capacity: usize) -> ConsoleCapture {
+        ConsoleCapture { tail: Arc::new(Mutex::new(VecDeque::new())), capacity }
+    }
+
+    fn append(&self, bytes: &[u8]) {
+        let mut tail = self.tail.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let keep = bytes.len().min(self.capacity);
+        tail.extend(&bytes[bytes.len() - keep..]);
+        let excess = tail.len().saturating_sub(self.capacity);
+        tail.drain(..excess);
+    }
+
+    /// What the guest wrote last, as text.
+    pub(crate) fn text(&self) -> String {
+        let tail = self.tail.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (a, b) = tail.as_slices();
+        String::from_utf8_lossy(&[a, b].concat()).into_owned()
+    }
+}
+
+impl IsTerminal for ConsoleCapture {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for ConsoleCapture {
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl OutputStream for ConsoleCapture {
+    fn write(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
+        self.append(&bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        Ok(64 * 1024)
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for ConsoleCapture {
+    async fn ready(&mut self) {}
+}
+
+impl tokio::io::AsyncWrite for ConsoleCapture {
+    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        self.append(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_keeps_only_the_tail() {
+        let console = ConsoleCapture::new(8);
+        console.append(b"0123456789");
+        console.append(b"ab");
+        assert_eq!(console.text(), "456789ab");
+    }
+}

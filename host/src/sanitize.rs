@@ -1,0 +1,54 @@
+//! Text from plugins and bundles is untrusted: strip what a terminal or log
+//! would interpret, and cap the length, before showing it to anyone.
+
+/// Returns `text` with control characters (including ANSI escape sequences'
+/// ESC, CR and BEL) replaced by `\u{..}` escapes, newlines kept as `\n`
+/// escapes, cut to at most `max_chars` characters with a marker when cut.
+pub fn for_terminal(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars + 16));
+    for (count, c) in text.chars().enumerate() {
+        if count >= max_chars {
+            out.push_str("…[truncated]");
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push(' '),
+            c if c.is_control() || is_invisible_format(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Like [`for_terminal`] but keeps line breaks, for multi-line messages such
+/// as a guest's panic output.
+pub fn multiline_for_terminal(text: &str, max_chars: usize) -> String {
+    text.lines()
+        .map(|line| for_terminal(line, max_chars))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .chars()
+        .take(max_chars)
+        .collect()
+}
+
+/// Bidirectional overrides and zero-width characters can make displayed text
+/// lie about what it contains.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_escapes_and_caps() {
+        assert_eq!(for_terminal("a\x1b[31mred\r\n", 100), "a\\u{1b}[31mred\\u{d}\\n");
+        assert_eq!(for_terminal("abcdef", 3), "abc…[truncated]");
+        assert_eq!(multiline_for_terminal("x\ny\x07", 100), "x\ny\\u{7}");
+    }
+}
