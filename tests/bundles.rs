@@ -1,1 +1,205 @@
+//! Bad bundles and bad manifests, crafted by the tests, are rejected with an
+//! error that says what is wrong.
 
+mod support;
+
+use paddock::{Bundle, BundleError, BundleLimits, Error, ManifestError};
+use support::{GOOD_MANIFEST, component_bytes, host, zip_of};
+
+const EMPTY_COMPONENT: &[u8] = &[0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+
+fn read(bytes: &[u8]) -> Result<Bundle, BundleError> {
+    Bundle::from_bytes(bytes, &BundleLimits::default())
+}
+
+fn rejected(bytes: &[u8]) -> String {
+    match read(bytes) {
+        Ok(bundle) => panic!("expected a rejection, got {:?}", bundle.manifest),
+        Err(error) => error.to_string(),
+    }
+}
+
+/// Offsets of `signature` in `bytes`.
+fn find_all(bytes: &[u8], signature: &[u8]) -> Vec<usize> {
+    bytes.windows(signature.len()).enumerate().filter(|(_, w)| *w == signature).map(|(i, _)| i).collect()
+}
+
+/// Rewrites a little-endian field in every local header (offset `local`) and
+/// central directory header (offset `central`).
+fn patch(bytes: &mut [u8], local: usize, central: usize, value: &[u8]) {
+    for at in find_all(bytes, b"PK\x03\x04") {
+        bytes[at + local..at + local + value.len()].copy_from_slice(value);
+    }
+    for at in find_all(bytes, b"PK\x01\x02") {
+        bytes[at + central..at + central + value.len()].copy_from_slice(value);
+    }
+}
+
+#[test]
+fn a_good_bundle_reads_and_hashes_its_component() {
+    let component = component_bytes("hello-world");
+    let bundle = read(&zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST), ("plugin.wasm", &component)])).unwrap();
+    assert_eq!(bundle.manifest.name, "crafted");
+    assert_eq!(bundle.component, component);
+    assert_eq!(bundle.component_sha256.len(), 64);
+}
+
+#[test]
+fn path_traversal_entry_names_are_rejected() {
+    for name in ["../x", "/etc/x", "C:\\x", "a/../../x", "a\\..\\x", "a/../b"] {
+        let error = rejected(&zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST), (name, b"x")]));
+        assert!(error.contains("escapes the bundle"), "{name}: {error}");
+    }
+}
+
+#[test]
+fn symlinks_encryption_and_unknown_compression_are_rejected() {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.add_symlink("plugin.wasm", "/etc/passwd", zip::write::SimpleFileOptions::default()).unwrap();
+    let bytes = zip.finish().unwrap().into_inner();
+    assert!(rejected(&bytes).contains("symbolic links"));
+
+    let mut encrypted = zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST)]);
+    patch(&mut encrypted, 6, 8, &[0x01, 0x00]);
+    assert!(rejected(&encrypted).contains("encrypted"), "{}", rejected(&encrypted));
+
+    let mut lzma = zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST)]);
+    patch(&mut lzma, 8, 10, &[14, 0]);
+    let error = rejected(&lzma);
+    assert!(error.contains("plugin-manifest.yaml") && error.contains("rejected"), "{error}");
+}
+
+#[test]
+fn duplicate_entries_are_rejected() {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file("plugin-manifest.yaml", options).unwrap();
+    std::io::Write::write_all(&mut zip, GOOD_MANIFEST).unwrap();
+    zip.start_file("./plugin-manifest.yaml", options).unwrap();
+    std::io::Write::write_all(&mut zip, b"name: evil\nversion: 6.6.6\n").unwrap();
+    let error = rejected(&zip.finish().unwrap().into_inner());
+    assert!(error.contains("same path"), "{error}");
+}
+
+#[test]
+fn zip_bombs_stop_at_the_cap_even_with_a_lying_header() {
+    let limits = BundleLimits { max_component_bytes: 1 << 20, ..BundleLimits::default() };
+    let zeros = vec![0u8; 64 << 20];
+    let bomb = zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST), ("plugin.wasm", &zeros)]);
+    assert!(bomb.len() < 1 << 20, "the bomb is small on disk");
+    let error = Bundle::from_bytes(&bomb, &limits).unwrap_err();
+    assert!(matches!(error, BundleError::EntryTooLarge { limit, .. } if limit == 1 << 20), "{error}");
+
+    // Claim 1 000 bytes uncompressed; the reader must still stop at the cap
+    // (or reject the lie), never inflate 64 MiB into memory.
+    let mut liar = bomb.clone();
+    let local_and_central = find_all(&liar, b"PK\x01\x02").len();
+    assert_eq!(local_and_central, 2);
+    patch(&mut liar, 22, 24, &1000u32.to_le_bytes());
+    assert!(Bundle::from_bytes(&liar, &limits).is_err());
+}
+
+#[test]
+fn too_many_entries_are_rejected() {
+    let names: Vec<String> = (0..100_000).map(|i| format!("f{i}")).collect();
+    let mut entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b""[..])).collect();
+    entries.push(("plugin-manifest.yaml", GOOD_MANIFEST));
+    let error = rejected(&zip_of(&entries));
+    assert!(error.contains("100001 entries; the limit is 256"), "{error}");
+}
+
+#[test]
+fn truncated_and_non_zip_files_are_rejected() {
+    let good = zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST), ("plugin.wasm", EMPTY_COMPONENT)]);
+    for bytes in [&good[..good.len() / 2], b"just some text", &[]] {
+        assert!(rejected(bytes).contains("not a readable zip archive"));
+    }
+}
+
+#[test]
+fn over_size_archives_and_manifests_are_rejected() {
+    let limits = BundleLimits { max_archive_bytes: 1000, ..BundleLimits::default() };
+    let big = zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST), ("plugin.wasm", &component_bytes("hello-world"))]);
+    assert!(matches!(Bundle::from_bytes(&big, &limits), Err(BundleError::ArchiveTooLarge { .. })));
+
+    let mut manifest = GOOD_MANIFEST.to_vec();
+    manifest.extend(std::iter::repeat_n(b'#', 10 << 20));
+    let error = rejected(&zip_of(&[("plugin-manifest.yaml", &manifest)]));
+    assert!(error.contains("inflates beyond 65536 bytes"), "{error}");
+}
+
+#[test]
+fn missing_files_are_named() {
+    assert_eq!(rejected(&zip_of(&[("plugin.wasm", EMPTY_COMPONENT)])), "bundle has no `plugin-manifest.yaml` at its root");
+    assert_eq!(rejected(&zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST)])), "bundle has no `plugin.wasm` at its root");
+    let custom = b"name: crafted\nversion: 1.0.0\ncomponent: lib/crafted.wasm\n";
+    let bundle = read(&zip_of(&[("plugin-manifest.yaml", custom), ("lib/crafted.wasm", EMPTY_COMPONENT)])).unwrap();
+    assert_eq!(bundle.manifest.component, "lib/crafted.wasm");
+}
+
+#[test]
+fn things_that_are_not_components_are_rejected_with_a_hint() {
+    let core_module = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    let truncated = &component_bytes("hello-world")[..1000];
+    for (bytes, expected) in [
+        (&core_module[..], "core WebAssembly module; build for `wasm32-wasip2`"),
+        (b"\x7fELF\x02\x01\x01", "native executable"),
+        (b"garbage garbage", "does not start with the WebAssembly component header"),
+    ] {
+        let error = rejected(&zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST), ("plugin.wasm", bytes)]));
+        assert!(error.contains(expected), "{error}");
+    }
+    // Structurally plausible, but not a Paddock plugin: errors at load.
+    for (bytes, expected) in [
+        (truncated, "does not compile"),
+        (EMPTY_COMPONENT, "does not export `paddock:plugin/hooks@0.1.0` (it exports: nothing)"),
+    ] {
+        let bundle = read(&zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST), ("plugin.wasm", bytes)])).unwrap();
+        let error = host().load_bundle(bundle, "crafted.zip").unwrap_err();
+        assert!(matches!(&error, Error::Load { plugin, version, .. } if plugin == "crafted" && version == "1.0.0"));
+        assert!(error.to_string().starts_with("plugin `crafted` 1.0.0 (crafted.zip): "), "{error}");
+        assert!(error.to_string().contains(expected), "{error}");
+    }
+}
+
+#[test]
+fn shipped_native_artefacts_are_rejected() {
+    for name in ["plugin.cwasm", "lib/native.so"] {
+        let error = rejected(&zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST), (name, b"\x7fELF")]));
+        assert!(error.contains("never loads shipped native code"), "{error}");
+    }
+}
+
+#[test]
+fn bad_manifests_say_which_field_and_what_to_write() {
+    // Both go through the reserved `parameters` field, which serde_yaml
+    // parses as a generic value, so its alias and depth limits are reached.
+    let laughs = "name: x\nversion: 1.0.0\nparameters:\n  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n\
+        \x20 b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n\
+        \x20 d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n\
+        \x20 f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n";
+    let deep = format!("name: x\nversion: 1.0.0\nparameters: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+    let cases: Vec<(String, &str)> = vec![
+        ("version: 1.0.0\n".into(), "missing field `name`"),
+        ("name: x\n".into(), "missing field `version`"),
+        ("name: x\nversion: 1.0.0\nauthor: me\n".into(), "unknown field `author`"),
+        ("name: x\nversion: [1]\n".into(), "version"),
+        ("name: x\nversion: one\n".into(), "not a semantic version"),
+        ("name: x\nversion: 1.0.0\npriority: 2147483648\n".into(), "priority"),
+        ("name: x\nversion: 1.0.0\npriority: -2147483649\n".into(), "priority"),
+        ("name: a/b\nversion: 1.0.0\n".into(), "'/'"),
+        ("name: ..\nversion: 1.0.0\n".into(), "must start with a lowercase letter"),
+        ("name: \"a\\0b\"\nversion: 1.0.0\n".into(), "'\\0'"),
+        ("name: Hello\nversion: 1.0.0\n".into(), "must start with a lowercase letter"),
+        ("name: x\nname: y\nversion: 1.0.0\n".into(), "duplicate"),
+        ("name: x\nversion: 1.0.0\n---\nname: y\nversion: 1.0.0\n".into(), "more than one document"),
+        (laughs.into(), "repetition limit exceeded"),
+        (deep, "recursion limit"),
+    ];
+    for (yaml, expected) in cases {
+        let error = rejected(&zip_of(&[("plugin-manifest.yaml", yaml.as_bytes()), ("plugin.wasm", EMPTY_COMPONENT)]));
+        assert!(error.contains(expected), "{yaml:.60}: expected `{expected}` in: {error}");
+    }
+    let error = paddock::Manifest::parse(&vec![b' '; 70_000]).unwrap_err();
+    assert_eq!(error, ManifestError::TooLarge { size: 70_000 });
+}

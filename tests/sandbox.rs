@@ -1,1 +1,195 @@
+//! Misbehaving guests, built from source: limits hold, failures are isolated
+//! and named, the sandbox grants nothing, outputs are validated.
 
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use paddock::{
+    Deployment, FailureCause, FailurePolicy, Host, HostConfig, Limits, Outcome, ParamValue, Plugin, PluginConfig,
+    PluginSet, Status,
+};
+use support::{host, misbehaving_bundle};
+
+/// A host with a short deadline and a small memory limit so failures come fast.
+fn strict_host() -> &'static Host {
+    static HOST: std::sync::OnceLock<Host> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        let limits = Limits { hook_timeout: Duration::from_millis(300), memory_bytes: 32 << 20, ..Limits::default() };
+        Host::with_config(HostConfig { limits, ..HostConfig::default() }).unwrap()
+    })
+}
+
+fn plugin(host: &Host, name: &str) -> Arc<Plugin> {
+    Arc::new(host.load_file(&misbehaving_bundle(name, 0)).unwrap())
+}
+
+fn mode(mode: &str) -> PluginConfig {
+    PluginConfig { id: None, parameters: vec![("mode".into(), ParamValue::Text(mode.into()))] }
+}
+
+/// A set of one misbehaving plugin named `name` running `how`, then a
+/// well-behaved neighbour.
+fn with_neighbour(host: &Host, name: &str, how: &str) -> PluginSet {
+    PluginSet::builder(host)
+        .add(plugin(host, name), mode(how))
+        .unwrap()
+        .add(plugin(host, "neighbour"), mode("behave"))
+        .unwrap()
+        .build()
+        .unwrap()
+}
+
+fn neighbour_alone(host: &Host) -> Outcome<paddock::ActionReport> {
+    let set = PluginSet::builder(host).add(plugin(host, "neighbour"), mode("behave")).unwrap().build().unwrap();
+    set.deploy(&Deployment::default()).remove(0)
+}
+
+fn failure_of<T: std::fmt::Debug>(outcome: &Outcome<T>) -> &paddock::HookFailure {
+    outcome.status.failure().unwrap_or_else(|| panic!("expected a failure, got {:?}", outcome.status))
+}
+
+#[test]
+fn an_infinite_loop_times_out_and_the_neighbour_is_unaffected() {
+    let host = strict_host();
+    let set = with_neighbour(host, "looper", "loop");
+    let outcomes = set.deploy(&Deployment::default());
+    let failure = failure_of(&outcomes[0]);
+    assert_eq!(failure.cause, FailureCause::Timeout { limit: Duration::from_millis(300) });
+    assert_eq!(
+        failure.to_string(),
+        "plugin `looper` 0.0.1, hook `deploy`: timed out after 300 ms (the hook time limit; raise it with `Limits::hook_timeout` or `--timeout-ms`)"
+    );
+    assert_eq!(outcomes[1], neighbour_alone(host));
+    // The same plugin works again on the next call.
+    assert!(set.dockerfile_injection(&Deployment::default())[0].status.ok().is_some());
+}
+
+#[test]
+fn repeated_timeouts_fail_the_same_way_every_time() {
+    let limits = Limits { hook_timeout: Duration::from_millis(20), ..Limits::default() };
+    let host = Host::with_config(HostConfig { limits, ..HostConfig::default() }).unwrap();
+    let set = PluginSet::builder(&host).add(plugin(&host, "looper-again"), mode("loop")).unwrap().build().unwrap();
+    for _ in 0..50 {
+        let outcomes = set.deploy(&Deployment::default());
+        assert_eq!(failure_of(&outcomes[0]).cause, FailureCause::Timeout { limit: Duration::from_millis(20) });
+    }
+}
+
+#[test]
+fn unbounded_allocation_hits_the_memory_limit() {
+    let host = strict_host();
+    let outcomes = with_neighbour(host, "hoarder", "alloc").deploy(&Deployment::default());
+    match &failure_of(&outcomes[0]).cause {
+        FailureCause::MemoryLimit { limit, requested } => {
+            assert_eq!(*limit, 32 << 20);
+            assert!(*requested > *limit);
+        }
+        other => panic!("expected a memory limit failure, got {other:?}"),
+    }
+    assert!(failure_of(&outcomes[0]).to_string().contains("exceeded the memory limit of 33554432 bytes"));
+    assert_eq!(outcomes[1], neighbour_alone(host));
+}
+
+#[test]
+fn a_panic_message_reaches_the_error() {
+    let outcomes = with_neighbour(host(), "panicker", "panic").deploy(&Deployment::default());
+    let message = failure_of(&outcomes[0]).to_string();
+    assert!(message.starts_with("plugin `panicker` 0.0.1, hook `deploy`: the plugin crashed: "), "{message}");
+    assert!(message.contains("boom: the `target` parameter is missing"), "{message}");
+    assert_eq!(outcomes[1], neighbour_alone(host()));
+}
+
+#[test]
+fn infinite_recursion_is_a_stack_overflow_trap() {
+    let outcomes = with_neighbour(host(), "recurser", "recursion").deploy(&Deployment::default());
+    match &failure_of(&outcomes[0]).cause {
+        FailureCause::Trap { message, .. } => assert!(message.contains("call stack exhausted"), "{message}"),
+        other => panic!("expected a trap, got {other:?}"),
+    }
+    assert_eq!(outcomes[1], neighbour_alone(host()));
+}
+
+#[test]
+fn reported_errors_are_sanitised() {
+    let outcomes = with_neighbour(host(), "escaper", "escape").deploy(&Deployment::default());
+    let failure = failure_of(&outcomes[0]);
+    assert_eq!(failure.cause, FailureCause::Reported("\\u{1b}[31mred\\u{1b}[0m\nsecond line".into()));
+    assert!(!failure.to_string().contains('\x1b'));
+}
+
+#[test]
+fn the_sandbox_grants_no_files_env_args_or_network() {
+    let set = PluginSet::builder(host())
+        .add(plugin(host(), "file-reader"), mode("read-file"))
+        .unwrap()
+        .add(plugin(host(), "env-reader"), mode("env"))
+        .unwrap()
+        .add(plugin(host(), "networker"), mode("tcp"))
+        .unwrap()
+        .build()
+        .unwrap();
+    let outcomes = set.deploy(&Deployment::default());
+    let details = |i: usize| outcomes[i].status.ok().expect("hook ran").details.clone();
+    for (key, value) in details(0) {
+        assert!(value.starts_with("denied"), "{key}: {value}");
+    }
+    assert_eq!(details(1), vec![("env".to_string(), "0".to_string()), ("args".to_string(), "0".to_string())]);
+    for (key, value) in details(2) {
+        assert!(value.starts_with("denied"), "{key}: {value}");
+    }
+}
+
+#[test]
+fn flooding_stdout_and_logs_is_bounded_and_harmless() {
+    let set = PluginSet::builder(host())
+        .add(plugin(host(), "flooder"), mode("flood"))
+        .unwrap()
+        .add(plugin(host(), "logger"), mode("log"))
+        .unwrap()
+        .build()
+        .unwrap();
+    let outcomes = set.deploy(&Deployment::default());
+    assert_eq!(outcomes[0].status.ok().unwrap().summary, "flooded");
+    assert_eq!(outcomes[1].status.ok().unwrap().summary, "logged");
+}
+
+#[test]
+fn invalid_outputs_are_rejected_with_the_rule_broken() {
+    let host = host();
+    let cases = [
+        ("newliner", "newline", "contains a line break"),
+        ("heredoc", "heredoc", "opens a heredoc"),
+        ("huge-list", "huge-list", ""),
+        ("huge-string", "huge-string", ""),
+    ];
+    for (name, how, expected) in cases {
+        let outcomes = with_neighbour(host, name, how).dockerfile_injection(&Deployment::default());
+        let failure = failure_of(&outcomes[0]);
+        assert!(failure.to_string().contains(expected), "{failure}");
+        assert!(failure.to_string().starts_with(&format!("plugin `{name}` 0.0.1, hook `dockerfile-injection`")));
+        assert_eq!(outcomes[1].status, Status::Ok(vec!["RUN echo neighbour".to_string()]));
+    }
+    for (name, how, expected) in [("preloader", "ld-preload", "deny-list"), ("bad-namer", "bad-name", "must match")] {
+        let outcomes = with_neighbour(host, name, how).job_runtime_env_vars(&Deployment::default());
+        let failure = failure_of(&outcomes[0]);
+        assert!(matches!(failure.cause, FailureCause::InvalidOutput(_)), "{failure}");
+        assert!(failure.to_string().contains(expected), "{failure}");
+    }
+}
+
+#[test]
+fn abort_policy_stops_after_the_first_failure() {
+    let set = PluginSet::builder(host())
+        .failure_policy(FailurePolicy::Abort)
+        .add(plugin(host(), "failer"), mode("fail"))
+        .unwrap()
+        .add(plugin(host(), "after-failer"), mode("behave"))
+        .unwrap()
+        .build()
+        .unwrap();
+    let outcomes = set.deploy(&Deployment::default());
+    assert_eq!(failure_of(&outcomes[0]).cause, FailureCause::Reported("database is down".into()));
+    assert_eq!(outcomes[1].status, Status::NotRun);
+}

@@ -1,0 +1,110 @@
+//! Shared by the integration tests: builds every guest from source once per
+//! test binary (cargo makes later builds no-ops), bundles them, and crafts
+//! archives.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use paddock::packaging::{ComponentSource, GUEST_TARGET, bundle_plugin_dir};
+use paddock::{Host, Manifest};
+
+/// The four sample plugins, in the order the tests configure them.
+pub const SAMPLES: [&str; 4] = ["hello-world", "runtime-env", "docker-layers", "deploy-recorder"];
+
+/// Guests built for the tests: the samples plus test-only ones.
+const GUEST_CRATES: [&str; 5] = ["hello-world", "runtime-env", "docker-layers", "deploy-recorder", "misbehaving"];
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
+}
+
+/// A target dir of its own, so the nested cargo never waits on the lock of
+/// the `cargo test` that runs us.
+pub fn guest_target_dir() -> PathBuf {
+    workspace_root().join("target").join("guest-build")
+}
+
+fn out_dir() -> PathBuf {
+    let dir = workspace_root().join("target").join("test-bundles");
+    std::fs::create_dir_all(&dir).expect("create target/test-bundles");
+    dir
+}
+
+/// Builds every guest once per process and returns the release artifact dir.
+fn built_guests() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        command
+            .current_dir(workspace_root())
+            .args(["build", "--release", "--target", GUEST_TARGET, "--target-dir"])
+            .arg(guest_target_dir());
+        for guest in GUEST_CRATES {
+            command.args(["-p", guest]);
+        }
+        let status = command.status().expect("run cargo to build the guests");
+        assert!(status.success(), "building the guests failed");
+        guest_target_dir().join(GUEST_TARGET).join("release")
+    })
+}
+
+/// The component of a guest crate.
+pub fn component_path(crate_name: &str) -> PathBuf {
+    built_guests().join(format!("{}.wasm", crate_name.replace('-', "_")))
+}
+
+pub fn component_bytes(crate_name: &str) -> Vec<u8> {
+    std::fs::read(component_path(crate_name)).expect("read built component")
+}
+
+/// A shared host with default limits.
+pub fn host() -> &'static Host {
+    static HOST: OnceLock<Host> = OnceLock::new();
+    HOST.get_or_init(|| Host::new().expect("host"))
+}
+
+/// The bundle of a sample plugin, built through `paddock::packaging` like
+/// `paddock bundle --wasm` does.
+pub fn sample_bundle(name: &str) -> PathBuf {
+    let out = out_dir().join(format!("{name}.zip"));
+    let dir = workspace_root().join("sample-plugins").join(name);
+    bundle_plugin_dir(host(), &dir, &ComponentSource::Prebuilt(component_path(name)), Some(&out))
+        .expect("bundle sample");
+    out
+}
+
+/// A bundle of the misbehaving guest under `name` with `priority`.
+pub fn misbehaving_bundle(name: &str, priority: i32) -> PathBuf {
+    let manifest =
+        Manifest::parse(format!("name: {name}\nversion: 0.0.1\npriority: {priority}\n").as_bytes()).expect("manifest");
+    let out = out_dir().join(format!("{name}.zip"));
+    paddock::Bundle::write(&manifest, &component_bytes("misbehaving"), &out).expect("write bundle");
+    out
+}
+
+/// A zip holding `entries` (name, bytes), deflated.
+pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in entries {
+        zip.start_file(*name, options).expect("start entry");
+        zip.write_all(bytes).expect("write entry");
+    }
+    zip.finish().expect("finish zip").into_inner()
+}
+
+pub const GOOD_MANIFEST: &[u8] = b"name: crafted\nversion: 1.0.0\n";
+
+/// Runs the `paddock` binary.
+pub fn paddock(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_paddock"))
+        .args(args)
+        .current_dir(workspace_root())
+        .env("PADDOCK_LOG", "warn")
+        .output()
+        .expect("run paddock")
+}
