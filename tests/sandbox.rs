@@ -161,8 +161,8 @@ fn invalid_outputs_are_rejected_with_the_rule_broken() {
     let cases = [
         ("newliner", "newline", "contains a line break"),
         ("heredoc", "heredoc", "opens a heredoc"),
-        ("huge-list", "huge-list", ""),
-        ("huge-string", "huge-string", ""),
+        ("huge-list", "huge-list", "exceeded the memory limit"),
+        ("huge-string", "huge-string", "returned more than 16777216 bytes (the output limit"),
     ];
     for (name, how, expected) in cases {
         let outcomes = with_neighbour(host, name, how).dockerfile_injection(&Deployment::default());

@@ -137,6 +137,10 @@ fn classify(error: &wasmtime::Error, state: &SandboxState, limits: &Limits) -> F
         }
         None => {}
     }
+    // wasmtime's error for this is private; its message is the only handle.
+    if error.chain().any(|cause| cause.to_string().contains("fuel allocated for hostcalls has been exhausted")) {
+        return FailureCause::OutputTooLarge { limit: limits.max_output_bytes };
+    }
     let message = match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => return FailureCause::Timeout { limit: limits.hook_timeout },
         Some(trap) => trap.to_string(),

@@ -128,6 +128,12 @@ pub enum FailureCause {
         /// What the guest asked for.
         requested: usize,
     },
+    /// The result was larger than [`crate::Limits::max_output_bytes`].
+    #[error("returned more than {limit} bytes (the output limit; raise it with `Limits::max_output_bytes`)")]
+    OutputTooLarge {
+        /// The limit in force.
+        limit: usize,
+    },
     /// The guest trapped: a panic, an abort, a stack overflow, an out-of-bounds access.
     #[error("the plugin crashed: {message}{}", console_suffix(.console))]
     Trap {

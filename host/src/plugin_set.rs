@@ -159,7 +159,7 @@ impl PluginSet {
                     hooks::call_hook(&self.host, &target, deployment, spec)
                 };
                 if let Status::Failed(failure) = &status {
-                    tracing::warn!("{failure}");
+                    tracing::debug!("{failure}");
                     aborted = self.policy == FailurePolicy::Abort;
                 }
                 Outcome {

@@ -175,7 +175,8 @@ fn outcomes_text<T>(out: &mut String, outcomes: &[Outcome<T>], value: impl Fn(&m
         match &outcome.status {
             Status::Ok(v) => value(out, v),
             Status::Failed(failure) => {
-                let _ = writeln!(out, "      {}", failure.cause);
+                let cause = failure.cause.to_string();
+                let _ = writeln!(out, "      {}", cause.replace('\n', "\n      "));
             }
             Status::Skipped | Status::NotRun => {}
         }
