@@ -17,7 +17,7 @@ fn strict_host() -> &'static Host {
     static HOST: std::sync::OnceLock<Host> = std::sync::OnceLock::new();
     HOST.get_or_init(|| {
         let limits = Limits { hook_timeout: Duration::from_millis(300), memory_bytes: 32 << 20, ..Limits::default() };
-        Host::with_config(HostConfig { limits, ..HostConfig::default() }).unwrap()
+        Host::with_config(HostConfig { limits, ..support::host_config() }).unwrap()
     })
 }
 
@@ -69,7 +69,7 @@ fn an_infinite_loop_times_out_and_the_neighbour_is_unaffected() {
 #[test]
 fn repeated_timeouts_fail_the_same_way_every_time() {
     let limits = Limits { hook_timeout: Duration::from_millis(20), ..Limits::default() };
-    let host = Host::with_config(HostConfig { limits, ..HostConfig::default() }).unwrap();
+    let host = Host::with_config(HostConfig { limits, ..support::host_config() }).unwrap();
     let set = PluginSet::builder(&host).add(plugin(&host, "looper-again"), mode("loop")).unwrap().build().unwrap();
     for _ in 0..50 {
         let outcomes = set.deploy(&Deployment::default());

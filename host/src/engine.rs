@@ -4,15 +4,16 @@
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, Linker, types::ComponentItem};
 use wasmtime::{Config, Engine};
 
 use crate::bindings::{Plugin as PluginWorld, PluginPre};
 use crate::bundle::{Bundle, BundleLimits};
+use crate::cache::{CompileCache, CompileOrigin};
 use crate::error::Error;
-use crate::plugin::{ExportedInterface, Plugin};
+use crate::plugin::{ExportedInterface, LoadStats, Plugin};
 use crate::sandbox::{Limits, SandboxState};
 use crate::validate::OutputRules;
 
@@ -21,7 +22,7 @@ use crate::validate::OutputRules;
 pub const HOOKS_INTERFACE: &str = "paddock:plugin/hooks@0.1.0";
 
 /// Settings fixed when a [`Host`] is built.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct HostConfig {
     /// Per-call limits applied to every hook call.
     pub limits: Limits,
@@ -29,6 +30,21 @@ pub struct HostConfig {
     pub bundle_limits: BundleLimits,
     /// Rules every hook result must pass.
     pub output_rules: OutputRules,
+    /// Where compiled components are kept between runs; `None` compiles on
+    /// every load.
+    pub cache: Option<CompileCache>,
+}
+
+impl Default for HostConfig {
+    /// Default limits and rules, caching in [`crate::cache::default_dir`].
+    fn default() -> Self {
+        HostConfig {
+            limits: Limits::default(),
+            bundle_limits: BundleLimits::default(),
+            output_rules: OutputRules::default(),
+            cache: crate::cache::default_dir().map(CompileCache::new),
+        }
+    }
 }
 
 /// The Paddock host: loads plugin bundles and runs hooks on them.
@@ -112,8 +128,11 @@ impl Host {
             origin: source.to_string(),
             problem,
         };
-        let component = Component::new(&self.inner.engine, &bundle.component)
+        let started = Instant::now();
+        let (component, origin) = self
+            .compile(&bundle)
             .map_err(|e| load_error(format!("the component does not compile: {e:#}")))?;
+        let compile_time = started.elapsed();
         let exports = self.exported_interfaces(&component);
         if !exports.iter().any(|export| export.name == HOOKS_INTERFACE) {
             let found: Vec<&str> = exports.iter().map(|e| e.name.as_str()).collect();
@@ -127,7 +146,20 @@ impl Host {
         })?;
         let pre = PluginPre::new(instance_pre)
             .map_err(|e| load_error(format!("the component's exports do not match `{HOOKS_INTERFACE}`: {e:#}")))?;
-        Ok(Plugin::new(bundle, source.to_string(), exports, pre))
+        Ok(Plugin::new(bundle, source.to_string(), exports, pre, LoadStats { origin, compile_time }))
+    }
+
+    fn compile(&self, bundle: &Bundle) -> wasmtime::Result<(Component, CompileOrigin)> {
+        let engine = &self.inner.engine;
+        match &self.inner.config.cache {
+            Some(cache) => cache.load_or_compile(engine, &bundle.component_sha256, &bundle.component),
+            None => Ok((Component::new(engine, &bundle.component)?, CompileOrigin::Compiled)),
+        }
+    }
+
+    /// The compile cache in use, if any.
+    pub fn cache(&self) -> Option<&CompileCache> {
+        self.inner.config.cache.as_ref()
     }
 
     fn exported_interfaces(&self, component: &Component) -> Vec<ExportedInterface> {

@@ -32,6 +32,7 @@
 
 mod bindings;
 pub mod bundle;
+pub mod cache;
 pub mod engine;
 mod error;
 mod hooks;
@@ -51,7 +52,7 @@ pub use engine::{HOOKS_INTERFACE, Host, HostConfig};
 pub use error::Error;
 pub use manifest::{Manifest, ManifestError};
 pub use outcome::{FailureCause, HookFailure, Outcome, OutcomeRecord, Status};
-pub use plugin::{ExportedInterface, Plugin};
+pub use plugin::{ExportedInterface, LoadStats, Plugin};
 pub use plugin_set::{FailurePolicy, PluginConfig, PluginSet, PluginSetBuilder};
 pub use sandbox::Limits;
 pub use types::{ActionReport, Deployment, Hook, HookValue, ParamValue, Parameters, UnknownHook};

@@ -2,9 +2,11 @@
 //! pre-linked component ready to instantiate.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::bindings::PluginPre;
 use crate::bundle::Bundle;
+use crate::cache::CompileOrigin;
 use crate::manifest::Manifest;
 use crate::sandbox::SandboxState;
 
@@ -17,6 +19,15 @@ pub struct ExportedInterface {
     pub functions: Vec<String>,
 }
 
+/// How loading a plugin went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadStats {
+    /// Compiled now or taken from the cache.
+    pub origin: CompileOrigin,
+    /// Time spent compiling or deserializing.
+    pub compile_time: Duration,
+}
+
 /// A compiled, linked plugin. Instantiated afresh for every hook call.
 pub struct Plugin {
     manifest: Manifest,
@@ -26,6 +37,7 @@ pub struct Plugin {
     archive_size: u64,
     source: String,
     exports: Vec<ExportedInterface>,
+    load_stats: LoadStats,
     pub(crate) pre: PluginPre<SandboxState>,
 }
 
@@ -35,6 +47,7 @@ impl Plugin {
         source: String,
         exports: Vec<ExportedInterface>,
         pre: PluginPre<SandboxState>,
+        load_stats: LoadStats,
     ) -> Plugin {
         Plugin {
             name: Arc::from(bundle.manifest.name.as_str()),
@@ -44,6 +57,7 @@ impl Plugin {
             archive_size: bundle.archive_size,
             source,
             exports,
+            load_stats,
             pre,
         }
     }
@@ -85,6 +99,11 @@ impl Plugin {
     /// Where the bundle was loaded from.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// Whether the component came from the cache, and how long that took.
+    pub fn load_stats(&self) -> LoadStats {
+        self.load_stats
     }
 
     /// Interfaces the component exports.

@@ -241,7 +241,7 @@ impl PluginSetBuilder {
 
 /// `path` itself when it is a file; the `*.zip` files in it, sorted by name,
 /// when it is a directory.
-fn bundle_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
+pub fn bundle_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
     let io_error = |e: std::io::Error| Error::PluginSet {
         origin: path.display().to_string(),
         problem: format!("cannot read: {e}"),

@@ -10,7 +10,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use paddock::packaging::{ComponentSource, GUEST_TARGET, bundle_plugin_dir};
-use paddock::{Host, Manifest};
+use paddock::cache::CompileCache;
+use paddock::{Host, HostConfig, Manifest};
 
 /// The four sample plugins, in the order the tests configure them.
 pub const SAMPLES: [&str; 4] = ["hello-world", "runtime-env", "docker-layers", "deploy-recorder"];
@@ -61,10 +62,20 @@ pub fn component_bytes(crate_name: &str) -> Vec<u8> {
     std::fs::read(component_path(crate_name)).expect("read built component")
 }
 
+/// The tests' compile cache, inside target/ so runs never touch the user's.
+pub fn test_cache_dir() -> PathBuf {
+    workspace_root().join("target").join("test-cache")
+}
+
+/// Default host settings with the tests' cache.
+pub fn host_config() -> HostConfig {
+    HostConfig { cache: Some(CompileCache::new(test_cache_dir())), ..HostConfig::default() }
+}
+
 /// A shared host with default limits.
 pub fn host() -> &'static Host {
     static HOST: OnceLock<Host> = OnceLock::new();
-    HOST.get_or_init(|| Host::new().expect("host"))
+    HOST.get_or_init(|| Host::with_config(host_config()).expect("host"))
 }
 
 /// The bundle of a sample plugin, built through `paddock::packaging` like
@@ -105,6 +116,7 @@ pub fn paddock(args: &[&str]) -> std::process::Output {
         .args(args)
         .current_dir(workspace_root())
         .env("PADDOCK_LOG", "warn")
+        .env(paddock::cache::CACHE_DIR_ENV, test_cache_dir())
         .output()
         .expect("run paddock")
 }

@@ -1,5 +1,6 @@
 //! `paddock`: build, inspect, validate and run plugin bundles.
 
+mod precompile;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use paddock::cache::CompileCache;
 use paddock::packaging::{ComponentSource, bundle_plugin_dir};
 use paddock::{Deployment, FailurePolicy, Hook, Host, HostConfig, Limits, PluginSet};
 
@@ -17,6 +19,12 @@ use paddock::{Deployment, FailurePolicy, Hook, Host, HostConfig, Limits, PluginS
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Directory of precompiled components [default: $PADDOCK_CACHE_DIR or the platform cache dir].
+    #[arg(long, global = true, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Compile every component on load; neither read nor write the cache.
+    #[arg(long, global = true, conflicts_with = "cache_dir")]
+    no_cache: bool,
 }
 
 #[derive(Subcommand)]
@@ -51,6 +59,18 @@ enum Command {
     /// Check that bundles can be loaded; prints one line per bundle.
     Validate {
         /// Bundle zips.
+        #[arg(required = true)]
+        bundles: Vec<PathBuf>,
+    },
+    /// Show the precompiled-component cache, or clear it.
+    Cache {
+        /// Remove every cached component.
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Compile bundles into the cache ahead of time.
+    Precompile {
+        /// Bundle zips or directories of bundles.
         #[arg(required = true)]
         bundles: Vec<PathBuf>,
     },
@@ -111,9 +131,17 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let config = HostConfig {
+        cache: match (cli.no_cache, cli.cache_dir) {
+            (true, _) => None,
+            (false, Some(dir)) => Some(CompileCache::new(dir)),
+            (false, None) => HostConfig::default().cache,
+        },
+        ..HostConfig::default()
+    };
     match cli.command {
         Command::Bundle { plugin_dir, out, wasm, target_dir } => {
-            let host = Host::new()?;
+            let host = Host::with_config(config)?;
             let source = match wasm {
                 Some(path) => ComponentSource::Prebuilt(path),
                 None => ComponentSource::Cargo { target_dir },
@@ -130,15 +158,40 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect { bundle, format } => {
-            let plugin = Host::new()?.load_file(&bundle)?;
+            let plugin = Host::with_config(config)?.load_file(&bundle)?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report::inspect_json(&plugin))?),
                 Format::Text => print!("{}", report::inspect_text(&plugin)),
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Cache { clear } => {
+            let Some(cache) = config.cache else {
+                bail!("caching is off (--no-cache); nothing to show");
+            };
+            if clear {
+                let removed = cache.clear().with_context(|| format!("cannot clear {}", cache.dir().display()))?;
+                println!("removed {removed} cached components from {}", cache.dir().display());
+            } else {
+                let entries = cache.entries().with_context(|| format!("cannot read {}", cache.dir().display()))?;
+                let total: u64 = entries.iter().map(|e| e.size).sum();
+                println!("cache: {}", cache.dir().display());
+                println!("{} components, {total} bytes", entries.len());
+                for entry in entries {
+                    println!("  {:>10}  {}", entry.size, entry.path.display());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Precompile { bundles } => {
+            let host = Host::with_config(config)?;
+            if host.cache().is_none() {
+                bail!("precompiling needs the cache; drop --no-cache");
+            }
+            precompile::run(&host, &bundles)
+        }
         Command::Validate { bundles } => {
-            let host = Host::new()?;
+            let host = Host::with_config(config)?;
             let mut all_valid = true;
             for path in &bundles {
                 match host.load_file(path) {
@@ -163,7 +216,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(mib) = memory_mib {
                 limits.memory_bytes = mib.saturating_mul(1024 * 1024);
             }
-            let host = Host::with_config(HostConfig { limits, ..HostConfig::default() })?;
+            let host = Host::with_config(HostConfig { limits, ..config })?;
             let mut builder = PluginSet::builder(&host).failure_policy(if fail_fast {
                 FailurePolicy::Abort
             } else {

@@ -1,0 +1,47 @@
+//! `paddock precompile`: fill the cache ahead of time, with a progress
+//! indicator, because a Python or JavaScript component takes seconds.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use paddock::Host;
+use paddock::cache::CompileOrigin;
+
+pub fn run(host: &Host, paths: &[PathBuf]) -> Result<ExitCode> {
+    let mut bundles = Vec::new();
+    for path in paths {
+        bundles.extend(paddock::plugin_set::bundle_files(path)?);
+    }
+    let progress = ProgressBar::new(bundles.len() as u64);
+    progress.set_style(
+        ProgressStyle::with_template("{spinner} [{pos}/{len}] {elapsed} compiling {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    progress.enable_steady_tick(Duration::from_millis(120));
+    let mut failed = false;
+    for bundle in &bundles {
+        progress.set_message(bundle.display().to_string());
+        let line = match host.load_file(bundle) {
+            Ok(plugin) => {
+                let stats = plugin.load_stats();
+                let how = match stats.origin {
+                    CompileOrigin::FromCache => "already cached",
+                    CompileOrigin::CompiledAndCached => "compiled and cached",
+                    CompileOrigin::Compiled => "compiled, but the cache could not be written",
+                };
+                format!("{} {}: {how} in {} ms", plugin.name(), plugin.version(), stats.compile_time.as_millis())
+            }
+            Err(error) => {
+                failed = true;
+                format!("{}: {error}", bundle.display())
+            }
+        };
+        progress.suspend(|| println!("{line}"));
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
