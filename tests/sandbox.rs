@@ -193,3 +193,29 @@ fn abort_policy_stops_after_the_first_failure() {
     assert_eq!(failure_of(&outcomes[0]).cause, FailureCause::Reported("database is down".into()));
     assert_eq!(outcomes[1].status, Status::NotRun);
 }
+
+#[test]
+fn a_session_reuses_instances_until_a_call_traps() {
+    let set = PluginSet::builder(host())
+        .add(plugin(host(), "counter"), mode("count"))
+        .unwrap()
+        .add(plugin(host(), "session-panicker"), mode("panic"))
+        .unwrap()
+        .build()
+        .unwrap();
+    let summary = |outcomes: Vec<Outcome<paddock::ActionReport>>| outcomes[0].status.ok().unwrap().summary.clone();
+    // Without a session every call gets a fresh instance.
+    assert_eq!(summary(set.deploy(&Deployment::default())), "1");
+    assert_eq!(summary(set.deploy(&Deployment::default())), "1");
+
+    let mut session = set.session();
+    assert_eq!(summary(session.deploy(&Deployment::default())), "1");
+    let outcomes = session.deploy(&Deployment::default());
+    assert_eq!(summary(outcomes.clone()), "2", "the counter's instance was reused");
+    assert!(outcomes[1].status.failure().is_some());
+    // The panicking plugin's poisoned instance was dropped: it works again.
+    assert_eq!(
+        session.dockerfile_injection(&Deployment::default())[1].status,
+        Status::Ok(vec!["RUN echo session-panicker".to_string()])
+    );
+}

@@ -194,9 +194,12 @@ impl Bundle {
         // a half-written bundle where a good one is expected.
         let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| write_err(&e))?;
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let tmp = dir.join(format!(
-            ".{}.partial",
-            out.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+            ".{}.{}-{}.partial",
+            out.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+            std::process::id(),
+            WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         std::fs::write(&tmp, &bytes).map_err(|e| write_err(&e))?;
         std::fs::rename(&tmp, out).map_err(|e| {

@@ -4,6 +4,7 @@
 use wasmtime::{Store, Trap};
 
 use crate::bindings::exports::paddock::plugin::hooks::Guest as HooksExport;
+use crate::bindings::Plugin as PluginWorld;
 use crate::bindings::paddock::plugin::types as wit;
 use crate::engine::{EPOCH_TICK, Host};
 use crate::outcome::{FailureCause, HookFailure, Status};
@@ -64,13 +65,40 @@ pub(crate) struct CallTarget<'a> {
     pub(crate) parameters: &'a Parameters,
 }
 
-/// Calls `spec` on `target` in a fresh sandbox. Never panics on guest
-/// behaviour; every problem becomes `Status::Failed`.
+/// A plugin instance and the store it lives in, kept between calls by a
+/// [`crate::Session`]. Dropped after any trap: a trapped store is poisoned.
+pub(crate) struct LiveInstance {
+    store: Store<SandboxState>,
+    bindings: PluginWorld,
+}
+
+fn instantiate(host: &Host, plugin: &Plugin, hook: Hook) -> Result<LiveInstance, FailureCause> {
+    let limits = host.limits();
+    let mut store = Store::new(host.engine(), SandboxState::new(limits, plugin.shared_name(), hook.name()));
+    store.limiter(|state| &mut state.limiter);
+    store.epoch_deadline_trap();
+    // Start-up code runs under the same deadline as the hook.
+    store.set_epoch_deadline(deadline_ticks(limits));
+    match plugin.pre.instantiate(&mut store) {
+        Ok(bindings) => Ok(LiveInstance { store, bindings }),
+        Err(error) => Err(match classify(&error, store.data(), limits) {
+            FailureCause::Trap { message, .. } if error.downcast_ref::<Trap>().is_none() => {
+                FailureCause::Instantiate(message)
+            }
+            cause => cause,
+        }),
+    }
+}
+
+/// Calls `spec` on `target`, in the instance in `slot` or a new one. The
+/// instance is put back in `slot` unless the call trapped. Never panics on
+/// guest behaviour; every problem becomes `Status::Failed`.
 pub(crate) fn call_hook<R, T>(
     host: &Host,
     target: &CallTarget<'_>,
     deployment: &Deployment,
     spec: &HookSpec<R, T>,
+    slot: &mut Option<LiveInstance>,
 ) -> Status<T> {
     let plugin = target.plugin;
     let fail = |cause| {
@@ -82,40 +110,38 @@ pub(crate) fn call_hook<R, T>(
         })
     };
     let limits = host.limits();
-    let mut store = Store::new(host.engine(), SandboxState::new(limits, plugin.shared_name(), spec.hook.name()));
-    store.limiter(|state| &mut state.limiter);
-    store.set_epoch_deadline(deadline_ticks(limits));
-    store.epoch_deadline_trap();
-    store.set_hostcall_fuel(limits.max_output_bytes);
-
-    let instance = match plugin.pre.instantiate(&mut store) {
-        Ok(instance) => instance,
-        Err(error) => {
-            return fail(match classify(&error, store.data(), limits) {
-                FailureCause::Trap { message, .. } if error.downcast_ref::<Trap>().is_none() => {
-                    FailureCause::Instantiate(message)
-                }
-                cause => cause,
-            });
-        }
+    let mut live = match slot.take() {
+        Some(live) => live,
+        None => match instantiate(host, plugin, spec.hook) {
+            Ok(live) => live,
+            Err(cause) => return fail(cause),
+        },
     };
+    live.store.data_mut().begin_call(limits, spec.hook.name());
+    live.store.set_epoch_deadline(deadline_ticks(limits));
+    live.store.set_hostcall_fuel(limits.max_output_bytes);
+
     let context = wit::HookContext {
         plugin_id: target.id.to_string(),
         parameters: target.parameters.iter().map(|(k, v)| (k.clone(), to_wit_param(v))).collect(),
         deployment: to_wit_deployment(deployment),
     };
-    let result = (spec.call)(instance.paddock_plugin_hooks(), &mut store, &context);
-    store.data().finish_logging();
-    match result {
-        Ok(Ok(raw)) => match (spec.lift)(host.output_rules(), raw) {
+    let result = (spec.call)(live.bindings.paddock_plugin_hooks(), &mut live.store, &context);
+    live.store.data().finish_logging();
+    let returned = match result {
+        Ok(returned) => returned,
+        Err(error) => return fail(classify(&error, live.store.data(), limits)),
+    };
+    *slot = Some(live);
+    match returned {
+        Ok(raw) => match (spec.lift)(host.output_rules(), raw) {
             Ok(value) => Status::Ok(value),
             Err(problem) => fail(FailureCause::InvalidOutput(problem)),
         },
-        Ok(Err(wit::HookError::NotImplemented)) => Status::Skipped,
-        Ok(Err(wit::HookError::Failed(message))) => {
+        Err(wit::HookError::NotImplemented) => Status::Skipped,
+        Err(wit::HookError::Failed(message)) => {
             fail(FailureCause::Reported(crate::sanitize::multiline_for_terminal(&message, MAX_GUEST_TEXT_CHARS)))
         }
-        Err(error) => fail(classify(&error, store.data(), limits)),
     }
 }
 

@@ -53,7 +53,7 @@ pub use error::Error;
 pub use manifest::{Manifest, ManifestError};
 pub use outcome::{FailureCause, HookFailure, Outcome, OutcomeRecord, Status};
 pub use plugin::{ExportedInterface, LoadStats, Plugin};
-pub use plugin_set::{FailurePolicy, PluginConfig, PluginSet, PluginSetBuilder};
+pub use plugin_set::{FailurePolicy, PluginConfig, PluginSet, PluginSetBuilder, Session};
 pub use sandbox::Limits;
 pub use types::{ActionReport, Deployment, Hook, HookValue, ParamValue, Parameters, UnknownHook};
 pub use validate::OutputRules;

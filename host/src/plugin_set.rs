@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::engine::Host;
 use crate::error::Error;
-use crate::hooks::{self, CallTarget, HookSpec};
+use crate::hooks::{self, CallTarget, HookSpec, LiveInstance};
 use crate::manifest::validate_name;
 use crate::outcome::{Outcome, Status};
 use crate::plugin::Plugin;
@@ -107,33 +107,82 @@ impl PluginSet {
         self.entries.is_empty()
     }
 
-    /// Runs `deploy` on every plugin.
+    /// A session keeps one warm instance per plugin across hook calls (a
+    /// trapped instance is replaced on its next call). The hook methods of
+    /// `PluginSet` itself use a fresh instance for every call.
+    pub fn session(&self) -> Session<'_> {
+        Session { set: self, instances: self.entries.iter().map(|_| None).collect() }
+    }
+
+    /// Runs `deploy` on every plugin, each in a fresh instance.
     pub fn deploy(&self, deployment: &Deployment) -> Vec<Outcome<ActionReport>> {
+        self.session().deploy(deployment)
+    }
+
+    /// Runs `destroy` on every plugin, each in a fresh instance.
+    pub fn destroy(&self, deployment: &Deployment) -> Vec<Outcome<ActionReport>> {
+        self.session().destroy(deployment)
+    }
+
+    /// Runs `dockerfile-injection` on every plugin, each in a fresh instance.
+    pub fn dockerfile_injection(&self, deployment: &Deployment) -> Vec<Outcome<Vec<String>>> {
+        self.session().dockerfile_injection(deployment)
+    }
+
+    /// Runs `bootstrap-injection` on every plugin, each in a fresh instance.
+    pub fn bootstrap_injection(&self, deployment: &Deployment) -> Vec<Outcome<Option<String>>> {
+        self.session().bootstrap_injection(deployment)
+    }
+
+    /// Runs `job-runtime-env-vars` on every plugin, each in a fresh instance.
+    pub fn job_runtime_env_vars(&self, deployment: &Deployment) -> Vec<Outcome<Vec<(String, String)>>> {
+        self.session().job_runtime_env_vars(deployment)
+    }
+
+    /// Runs a hook chosen at run time, each plugin in a fresh instance.
+    pub fn run(&self, hook: Hook, deployment: &Deployment) -> Vec<Outcome<HookValue>> {
+        self.session().run(hook, deployment)
+    }
+}
+
+/// Hook calls that reuse one instance per plugin: for an embedder running
+/// several hooks for one deployment. Plugin state (globals, memory) persists
+/// between the calls of a session, so use one session per deployment, never
+/// across tenants. A failed call never poisons later ones: an instance that
+/// trapped is dropped and the next call gets a new one.
+pub struct Session<'a> {
+    set: &'a PluginSet,
+    instances: Vec<Option<LiveInstance>>,
+}
+
+impl Session<'_> {
+    /// Runs `deploy` on every plugin.
+    pub fn deploy(&mut self, deployment: &Deployment) -> Vec<Outcome<ActionReport>> {
         self.run_spec(deployment, &hooks::DEPLOY)
     }
 
     /// Runs `destroy` on every plugin.
-    pub fn destroy(&self, deployment: &Deployment) -> Vec<Outcome<ActionReport>> {
+    pub fn destroy(&mut self, deployment: &Deployment) -> Vec<Outcome<ActionReport>> {
         self.run_spec(deployment, &hooks::DESTROY)
     }
 
     /// Runs `dockerfile-injection` on every plugin.
-    pub fn dockerfile_injection(&self, deployment: &Deployment) -> Vec<Outcome<Vec<String>>> {
+    pub fn dockerfile_injection(&mut self, deployment: &Deployment) -> Vec<Outcome<Vec<String>>> {
         self.run_spec(deployment, &hooks::DOCKERFILE_INJECTION)
     }
 
     /// Runs `bootstrap-injection` on every plugin.
-    pub fn bootstrap_injection(&self, deployment: &Deployment) -> Vec<Outcome<Option<String>>> {
+    pub fn bootstrap_injection(&mut self, deployment: &Deployment) -> Vec<Outcome<Option<String>>> {
         self.run_spec(deployment, &hooks::BOOTSTRAP_INJECTION)
     }
 
     /// Runs `job-runtime-env-vars` on every plugin.
-    pub fn job_runtime_env_vars(&self, deployment: &Deployment) -> Vec<Outcome<Vec<(String, String)>>> {
+    pub fn job_runtime_env_vars(&mut self, deployment: &Deployment) -> Vec<Outcome<Vec<(String, String)>>> {
         self.run_spec(deployment, &hooks::JOB_RUNTIME_ENV_VARS)
     }
 
     /// Runs a hook chosen at run time.
-    pub fn run(&self, hook: Hook, deployment: &Deployment) -> Vec<Outcome<HookValue>> {
+    pub fn run(&mut self, hook: Hook, deployment: &Deployment) -> Vec<Outcome<HookValue>> {
         fn wrap<T>(outcomes: Vec<Outcome<T>>, f: fn(T) -> HookValue) -> Vec<Outcome<HookValue>> {
             outcomes.into_iter().map(|outcome| outcome.map(f)).collect()
         }
@@ -146,21 +195,23 @@ impl PluginSet {
         }
     }
 
-    fn run_spec<R, T>(&self, deployment: &Deployment, spec: &HookSpec<R, T>) -> Vec<Outcome<T>> {
+    fn run_spec<R, T>(&mut self, deployment: &Deployment, spec: &HookSpec<R, T>) -> Vec<Outcome<T>> {
+        let set = self.set;
         let mut aborted = false;
-        self.entries
+        set.entries
             .iter()
-            .map(|entry| {
+            .zip(&mut self.instances)
+            .map(|(entry, slot)| {
                 let status = if aborted {
                     Status::NotRun
                 } else {
                     let target =
                         CallTarget { plugin: &entry.plugin, id: &entry.id, parameters: &entry.parameters };
-                    hooks::call_hook(&self.host, &target, deployment, spec)
+                    hooks::call_hook(&set.host, &target, deployment, spec, slot)
                 };
                 if let Status::Failed(failure) = &status {
                     tracing::debug!("{failure}");
-                    aborted = self.policy == FailurePolicy::Abort;
+                    aborted = set.policy == FailurePolicy::Abort;
                 }
                 Outcome {
                     plugin: entry.plugin.name().to_string(),

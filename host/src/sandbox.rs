@@ -118,6 +118,15 @@ impl SandboxState {
         }
     }
 
+    /// Resets the per-call state of an instance that is being reused.
+    pub(crate) fn begin_call(&mut self, limits: &Limits, hook: &'static str) {
+        self.hook = hook;
+        self.log_budget = limits.max_log_bytes;
+        self.logs_dropped = 0;
+        self.limiter.hit = None;
+        self.console.clear();
+    }
+
     /// Reports log lines dropped for exceeding the budget, once per call.
     pub(crate) fn finish_logging(&self) {
         if self.logs_dropped > 0 {
@@ -182,6 +191,10 @@ impl ConsoleCapture {
         tail.extend(&bytes[bytes.len() - keep..]);
         let excess = tail.len().saturating_sub(self.capacity);
         tail.drain(..excess);
+    }
+
+    fn clear(&self) {
+        self.tail.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
     }
 
     /// What the guest wrote last, as text.

@@ -7,7 +7,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::collections::BTreeSet;
+use std::sync::{Mutex, OnceLock};
 
 use paddock::packaging::{ComponentSource, GUEST_TARGET, bundle_plugin_dir};
 use paddock::cache::CompileCache;
@@ -81,10 +82,14 @@ pub fn host() -> &'static Host {
 /// The bundle of a sample plugin, built through `paddock::packaging` like
 /// `paddock bundle --wasm` does.
 pub fn sample_bundle(name: &str) -> PathBuf {
+    static BUNDLED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
     let out = out_dir().join(format!("{name}.zip"));
-    let dir = workspace_root().join("sample-plugins").join(name);
-    bundle_plugin_dir(host(), &dir, &ComponentSource::Prebuilt(component_path(name)), Some(&out))
-        .expect("bundle sample");
+    let mut bundled = BUNDLED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if bundled.insert(name.to_string()) {
+        let dir = workspace_root().join("sample-plugins").join(name);
+        bundle_plugin_dir(host(), &dir, &ComponentSource::Prebuilt(component_path(name)), Some(&out))
+            .expect("bundle sample");
+    }
     out
 }
 

@@ -54,16 +54,19 @@ impl HookRun {
     }
 }
 
+/// Runs the hooks in one session: one deployment, so each plugin keeps a
+/// warm instance across the hooks.
 pub fn run_hooks(set: &PluginSet, hooks: &[Hook], deployment: &Deployment) -> Vec<HookRun> {
+    let mut session = set.session();
     hooks
         .iter()
         .map(|&hook| match hook {
-            Hook::DockerfileInjection => HookRun::Dockerfile(set.dockerfile_injection(deployment)),
-            Hook::BootstrapInjection => HookRun::Bootstrap(set.bootstrap_injection(deployment)),
-            Hook::JobRuntimeEnvVars => HookRun::Env(set.job_runtime_env_vars(deployment)),
-            Hook::Deploy => HookRun::Report(hook, set.deploy(deployment)),
-            Hook::Destroy => HookRun::Report(hook, set.destroy(deployment)),
-            _ => HookRun::Other(hook, set.run(hook, deployment)),
+            Hook::DockerfileInjection => HookRun::Dockerfile(session.dockerfile_injection(deployment)),
+            Hook::BootstrapInjection => HookRun::Bootstrap(session.bootstrap_injection(deployment)),
+            Hook::JobRuntimeEnvVars => HookRun::Env(session.job_runtime_env_vars(deployment)),
+            Hook::Deploy => HookRun::Report(hook, session.deploy(deployment)),
+            Hook::Destroy => HookRun::Report(hook, session.destroy(deployment)),
+            _ => HookRun::Other(hook, session.run(hook, deployment)),
         })
         .collect()
 }

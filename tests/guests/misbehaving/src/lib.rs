@@ -2,10 +2,14 @@
 //! tests bundle this one component under several names.
 
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use paddock_guest::{ActionReport, HookContext, HookError, HookResult, Plugin, export_plugin, log};
 
 struct Misbehaving;
+
+/// Calls seen by this instance: shows whether an instance was reused.
+static CALLS: AtomicU64 = AtomicU64::new(1);
 
 fn mode(ctx: &HookContext) -> &str {
     ctx.text("mode").unwrap_or("behave")
@@ -26,6 +30,7 @@ impl Plugin for Misbehaving {
             "panic" => panic!("boom: the `target` parameter is missing"),
             "recursion" => Ok(ActionReport::new(recurse(black_box(1)).to_string())),
             "fail" => Err(HookError::failed("database is down")),
+            "count" => Ok(ActionReport::new(CALLS.fetch_add(1, Ordering::Relaxed).to_string())),
             "escape" => Err(HookError::failed("\x1b[31mred\x1b[0m\r\nsecond line")),
             "read-file" => Ok(ActionReport::new("tried the filesystem")
                 .detail("/etc/passwd", describe(std::fs::read_to_string("/etc/passwd")))
