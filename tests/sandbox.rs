@@ -68,12 +68,12 @@ fn an_infinite_loop_times_out_and_the_neighbour_is_unaffected() {
 
 #[test]
 fn repeated_timeouts_fail_the_same_way_every_time() {
-    let limits = Limits { hook_timeout: Duration::from_millis(20), ..Limits::default() };
+    let limits = Limits { hook_timeout: Duration::from_millis(5), ..Limits::default() };
     let host = Host::with_config(HostConfig { limits, ..support::host_config() }).unwrap();
     let set = PluginSet::builder(&host).add(plugin(&host, "looper-again"), mode("loop")).unwrap().build().unwrap();
-    for _ in 0..50 {
+    for _ in 0..1_000 {
         let outcomes = set.deploy(&Deployment::default());
-        assert_eq!(failure_of(&outcomes[0]).cause, FailureCause::Timeout { limit: Duration::from_millis(20) });
+        assert_eq!(failure_of(&outcomes[0]).cause, FailureCause::Timeout { limit: Duration::from_millis(5) });
     }
 }
 
@@ -218,4 +218,27 @@ fn a_session_reuses_instances_until_a_call_traps() {
         session.dockerfile_injection(&Deployment::default())[1].status,
         Status::Ok(vec!["RUN echo session-panicker".to_string()])
     );
+}
+
+#[test]
+fn a_capability_needs_both_the_declaration_and_the_grant() {
+    let declaring = support::misbehaving_bundle_with("proxy-user", "capabilities:\n  env: [HTTP_PROXY]\n");
+    let error = host().load_file(&declaring).unwrap_err().to_string();
+    assert!(
+        error.starts_with("plugin `proxy-user` 0.0.1 (") && error.contains("declares capability `env: HTTP_PROXY`, which this host does not grant"),
+        "{error}"
+    );
+
+    let grants = paddock::Grants { env: [("HTTP_PROXY".to_string(), "http://proxy:3128".to_string())].into() };
+    let granting = Host::with_config(HostConfig { grants, ..support::host_config() }).unwrap();
+    let set = PluginSet::builder(&granting)
+        .add(granting.load_file(&declaring).unwrap(), mode("read-env"))
+        .unwrap()
+        .add(plugin(&granting, "undeclared"), mode("read-env"))
+        .unwrap()
+        .build()
+        .unwrap();
+    let outcomes = set.deploy(&Deployment::default());
+    assert_eq!(outcomes[0].status.ok().unwrap().summary, "http://proxy:3128");
+    assert_eq!(outcomes[1].status.ok().unwrap().summary, "environment variable not found", "granted only to the plugin that declared it");
 }

@@ -1,13 +1,14 @@
 //! The host: one wasmtime `Engine` and `Linker` shared by every plugin, an
 //! epoch ticker for deadlines, and loading of bundles into [`Plugin`]s.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, Linker, types::ComponentItem};
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::bindings::{Plugin as PluginWorld, PluginPre};
 use crate::bundle::{Bundle, BundleLimits};
@@ -33,6 +34,35 @@ pub struct HostConfig {
     /// Where compiled components are kept between runs; `None` compiles on
     /// every load.
     pub cache: Option<CompileCache>,
+    /// What this host is willing to grant plugins that declare a capability.
+    pub grants: Grants,
+    /// Pre-allocate instance slots (memories, tables, stacks) in a pool
+    /// sized from `limits`, so a fresh instance per call is cheap. `None`
+    /// allocates on demand.
+    pub instance_pool: Option<PoolSize>,
+}
+
+/// Capabilities the embedder allows. A plugin gets a grant only if its
+/// manifest declares it and it is listed here; declaring one that is not
+/// listed fails the load.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// Environment variables plugins may read, with the values they see.
+    pub env: BTreeMap<String, String>,
+}
+
+/// How many instances the pooling allocator keeps slots for. Each slot
+/// reserves address space for `Limits::memory_bytes` (not resident memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSize {
+    /// Component instances alive at once, across all threads.
+    pub instances: u32,
+}
+
+impl Default for PoolSize {
+    fn default() -> Self {
+        PoolSize { instances: 1_000 }
+    }
 }
 
 impl Default for HostConfig {
@@ -43,6 +73,8 @@ impl Default for HostConfig {
             bundle_limits: BundleLimits::default(),
             output_rules: OutputRules::default(),
             cache: crate::cache::default_dir().map(CompileCache::new),
+            instance_pool: Some(PoolSize::default()),
+            grants: Grants::default(),
         }
     }
 }
@@ -76,6 +108,9 @@ impl Host {
     pub fn with_config(config: HostConfig) -> Result<Host, Error> {
         let mut wasm_config = Config::new();
         wasm_config.wasm_component_model(true).epoch_interruption(true);
+        if let Some(pool) = config.instance_pool {
+            wasm_config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(pool, &config.limits)));
+        }
         let engine = Engine::new(&wasm_config).map_err(|e| Error::Engine(format!("{e:#}")))?;
 
         let mut linker = Linker::new(&engine);
@@ -141,12 +176,30 @@ impl Host {
                 if found.is_empty() { "nothing".to_string() } else { found.join(", ") }
             )));
         }
+        let env = self.grant_env(&bundle.manifest).map_err(load_error)?;
         let instance_pre = self.inner.linker.instantiate_pre(&component).map_err(|e| {
             load_error(format!("the component needs imports this host does not provide: {e:#}"))
         })?;
         let pre = PluginPre::new(instance_pre)
             .map_err(|e| load_error(format!("the component's exports do not match `{HOOKS_INTERFACE}`: {e:#}")))?;
-        Ok(Plugin::new(bundle, source.to_string(), exports, pre, LoadStats { origin, compile_time }))
+        Ok(Plugin::new(bundle, source.to_string(), exports, pre, LoadStats { origin, compile_time }, env))
+    }
+
+    /// The env vars a plugin declared, with the values the embedder grants.
+    fn grant_env(&self, manifest: &crate::Manifest) -> Result<Vec<(String, String)>, String> {
+        let granted = &self.inner.config.grants.env;
+        manifest
+            .capabilities
+            .env
+            .iter()
+            .map(|name| match granted.get(name) {
+                Some(value) => Ok((name.clone(), value.clone())),
+                None => Err(format!(
+                    "declares capability `env: {name}`, which this host does not grant; grant it \
+                     (`HostConfig::grants`, CLI `--grant-env {name}`) or remove it from the manifest"
+                )),
+            })
+            .collect()
     }
 
     fn compile(&self, bundle: &Bundle) -> wasmtime::Result<(Component, CompileOrigin)> {
@@ -184,6 +237,30 @@ impl Host {
     pub(crate) fn engine(&self) -> &Engine {
         &self.inner.engine
     }
+}
+
+/// Pool limits sized for plugins: a component may hold several core
+/// instances (the WASI adapter, the guest, shims), each with a memory and
+/// tables; memories and tables are capped by the per-call limits.
+fn pooling_config(pool: PoolSize, limits: &Limits) -> PoolingAllocationConfig {
+    const CORE_PER_COMPONENT: u32 = 20;
+    let mut config = PoolingAllocationConfig::default();
+    config
+        .total_component_instances(pool.instances)
+        .total_core_instances(pool.instances.saturating_mul(4))
+        .total_memories(pool.instances.saturating_mul(2))
+        .total_tables(pool.instances.saturating_mul(4))
+        .total_stacks(pool.instances)
+        .max_core_instances_per_component(CORE_PER_COMPONENT)
+        .max_memories_per_component(CORE_PER_COMPONENT)
+        .max_tables_per_component(CORE_PER_COMPONENT)
+        .max_memory_size(limits.memory_bytes)
+        .table_elements(limits.table_elements)
+        // Interpreted-language components (Python, JavaScript) have large
+        // instance records; these are address-space reservations only.
+        .max_component_instance_size(8 << 20)
+        .max_core_instance_size(8 << 20);
+    config
 }
 
 impl std::fmt::Debug for Host {

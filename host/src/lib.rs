@@ -48,9 +48,9 @@ mod types;
 pub mod validate;
 
 pub use bundle::{Bundle, BundleError, BundleLimits};
-pub use engine::{HOOKS_INTERFACE, Host, HostConfig};
+pub use engine::{Grants, HOOKS_INTERFACE, Host, HostConfig, PoolSize};
 pub use error::Error;
-pub use manifest::{Manifest, ManifestError};
+pub use manifest::{Capabilities, Manifest, ManifestError};
 pub use outcome::{FailureCause, HookFailure, Outcome, OutcomeRecord, Status};
 pub use plugin::{ExportedInterface, LoadStats, Plugin};
 pub use plugin_set::{FailurePolicy, PluginConfig, PluginSet, PluginSetBuilder, Session};

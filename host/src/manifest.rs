@@ -23,6 +23,8 @@ pub const MANIFEST_FILE: &str = "plugin-manifest.yaml";
 /// priority: -1                # optional, default 0; lowest runs first
 /// description: Watches jobs   # optional
 /// component: plugin.wasm      # optional, default plugin.wasm
+/// capabilities:               # optional; each grant must also be allowed by the embedder
+///   env: [HTTP_PROXY]
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Manifest {
@@ -38,6 +40,27 @@ pub struct Manifest {
     pub description: Option<String>,
     /// Path of the WebAssembly component inside the bundle.
     pub component: String,
+    /// What the plugin asks to be granted beyond the default sandbox. Each
+    /// grant must also be allowed by the embedder, or loading fails.
+    #[serde(skip_serializing_if = "Capabilities::is_empty")]
+    pub capabilities: Capabilities,
+}
+
+/// Grants a plugin declares it needs. Everything is denied by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capabilities {
+    /// Environment variables the plugin reads (e.g. `HTTP_PROXY`). The
+    /// embedder decides their values.
+    #[serde(default)]
+    pub env: Vec<String>,
+}
+
+impl Capabilities {
+    /// True when nothing is requested.
+    pub fn is_empty(&self) -> bool {
+        self.env.is_empty()
+    }
 }
 
 /// What is wrong with a manifest; the message says which field and what to write.
@@ -83,7 +106,7 @@ struct RawManifest {
     #[serde(default)]
     parameters: Option<serde_yaml::Value>,
     #[serde(default)]
-    capabilities: Option<serde_yaml::Value>,
+    capabilities: Capabilities,
     #[serde(default)]
     requires: Option<serde_yaml::Value>,
 }
@@ -100,7 +123,6 @@ impl Manifest {
             serde_yaml::from_str(text).map_err(|e| ManifestError::Syntax(e.to_string()))?;
         for (field, value) in [
             ("parameters", &raw.parameters),
-            ("capabilities", &raw.capabilities),
             ("requires", &raw.requires),
         ] {
             if value.is_some() {
@@ -125,6 +147,7 @@ impl Manifest {
         if let Some(description) = &raw.description {
             validate_single_line("description", description)?;
         }
+        validate_capabilities(&raw.capabilities)?;
         let component = raw.component.unwrap_or_else(|| DEFAULT_COMPONENT_PATH.to_string());
         validate_component_path(&component)?;
         Ok(Manifest {
@@ -134,6 +157,7 @@ impl Manifest {
             priority: raw.priority,
             description: raw.description,
             component,
+            capabilities: raw.capabilities,
         })
     }
 
@@ -173,6 +197,26 @@ pub fn validate_name(name: &str) -> Result<(), ManifestError> {
             ),
         }),
     }
+}
+
+fn validate_capabilities(capabilities: &Capabilities) -> Result<(), ManifestError> {
+    for (index, name) in capabilities.env.iter().enumerate() {
+        let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(ManifestError::Field {
+                field: "capabilities",
+                problem: format!(
+                    "env entry `{}` is not an environment variable name; write names like `HTTP_PROXY`",
+                    crate::sanitize::for_terminal(name, 80)
+                ),
+            });
+        }
+        if capabilities.env[..index].contains(name) {
+            return Err(ManifestError::Field { field: "capabilities", problem: format!("env entry `{name}` is listed twice") });
+        }
+    }
+    Ok(())
 }
 
 fn validate_single_line(field: &'static str, value: &str) -> Result<(), ManifestError> {
@@ -235,6 +279,10 @@ mod tests {
         assert!(err("name: a\nversion: 1.0.0\npriority: 3000000000\n").contains("priority"));
         assert!(err("name: a\nversion: 1.0.0\npriority: high\n").contains("priority"));
         assert!(err("name: a\nversion: 1.0.0\ncomponent: ../x.wasm\n").contains("relative path"));
-        assert!(err("name: a\nversion: 1.0.0\ncapabilities: [fs]\n").contains("reserved"));
+        assert!(err("name: a\nversion: 1.0.0\nrequires: {paddock: 1}\n").contains("reserved"));
+        assert!(err("name: a\nversion: 1.0.0\ncapabilities: {files: ro}\n").contains("unknown field `files`"));
+        assert!(err("name: a\nversion: 1.0.0\ncapabilities: {env: [\"A B\"]}\n").contains("not an environment variable name"));
+        let m = Manifest::parse(b"name: a\nversion: 1.0.0\ncapabilities:\n  env: [HTTP_PROXY]\n").unwrap();
+        assert_eq!(m.capabilities.env, ["HTTP_PROXY"]);
     }
 }

@@ -38,6 +38,7 @@ pub struct Plugin {
     source: String,
     exports: Vec<ExportedInterface>,
     load_stats: LoadStats,
+    granted_env: Vec<(String, String)>,
     pub(crate) pre: PluginPre<SandboxState>,
 }
 
@@ -48,6 +49,7 @@ impl Plugin {
         exports: Vec<ExportedInterface>,
         pre: PluginPre<SandboxState>,
         load_stats: LoadStats,
+        granted_env: Vec<(String, String)>,
     ) -> Plugin {
         Plugin {
             name: Arc::from(bundle.manifest.name.as_str()),
@@ -58,6 +60,7 @@ impl Plugin {
             source,
             exports,
             load_stats,
+            granted_env,
             pre,
         }
     }
@@ -104,6 +107,11 @@ impl Plugin {
     /// Whether the component came from the cache, and how long that took.
     pub fn load_stats(&self) -> LoadStats {
         self.load_stats
+    }
+
+    /// Environment variables granted to this plugin, with their values.
+    pub fn granted_env(&self) -> &[(String, String)] {
+        &self.granted_env
     }
 
     /// Interfaces the component exports.

@@ -91,11 +91,13 @@ pub(crate) struct SandboxState {
 }
 
 impl SandboxState {
-    pub(crate) fn new(limits: &Limits, plugin: Arc<str>, hook: &'static str) -> SandboxState {
+    pub(crate) fn new(limits: &Limits, plugin: Arc<str>, hook: &'static str, env: &[(String, String)]) -> SandboxState {
         let console = ConsoleCapture::new(limits.max_console_bytes);
-        // Deny by default: no env, args, preopened directories, stdin or
-        // network. stdout/stderr go to a bounded in-memory tail.
+        // Deny by default: no args, preopened directories, stdin or network,
+        // and only the env vars granted (declared by the plugin and allowed
+        // by the embedder). stdout/stderr go to a bounded in-memory tail.
         let wasi = WasiCtxBuilder::new()
+            .envs(env)
             .stdout(console.clone())
             .stderr(console.clone())
             .allow_tcp(false)

@@ -95,8 +95,12 @@ pub fn sample_bundle(name: &str) -> PathBuf {
 
 /// A bundle of the misbehaving guest under `name` with `priority`.
 pub fn misbehaving_bundle(name: &str, priority: i32) -> PathBuf {
-    let manifest =
-        Manifest::parse(format!("name: {name}\nversion: 0.0.1\npriority: {priority}\n").as_bytes()).expect("manifest");
+    misbehaving_bundle_with(name, &format!("priority: {priority}\n"))
+}
+
+/// A bundle of the misbehaving guest under `name`, with `extra` manifest YAML.
+pub fn misbehaving_bundle_with(name: &str, extra: &str) -> PathBuf {
+    let manifest = Manifest::parse(format!("name: {name}\nversion: 0.0.1\n{extra}").as_bytes()).expect("manifest");
     let out = out_dir().join(format!("{name}.zip"));
     paddock::Bundle::write(&manifest, &component_bytes("misbehaving"), &out).expect("write bundle");
     out

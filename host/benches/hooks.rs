@@ -1,0 +1,341 @@
+//! Paddock benchmarks: `cargo bench --bench hooks`.
+//!
+//! Every figure is printed next to a baseline measured in the same run, as a
+//! ratio, and the whole report is written to `target/BENCHMARKS.generated.md`
+//! (copy it into BENCHMARKS.md). Timing loops run for a fixed count; the
+//! report gives medians and p99s.
+//!
+//! The spawn-per-call baseline re-executes this binary with
+//! `PADDOCK_BENCH_CHILD=1`: a native executable that reads a JSON request on
+//! stdin and writes a JSON response, like subprocess plugin systems do.
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use paddock::cache::CompileCache;
+use paddock::{Deployment, Host, HostConfig, ParamValue, Plugin, PluginConfig, PluginSet};
+
+const CHILD_ENV: &str = "PADDOCK_BENCH_CHILD";
+
+/// The logic of the runtime-env sample, natively: the in-process floor.
+trait EnvVarsPlugin {
+    fn job_runtime_env_vars(&self, deployment: &Deployment, log_level: &str) -> Vec<(String, String)>;
+}
+
+struct NativeRuntimeEnv;
+
+impl EnvVarsPlugin for NativeRuntimeEnv {
+    fn job_runtime_env_vars(&self, d: &Deployment, log_level: &str) -> Vec<(String, String)> {
+        let mut vars = vec![
+            ("RACETRACK_JOB_NAME".to_string(), d.job_name.clone()),
+            ("RACETRACK_JOB_VERSION".to_string(), d.job_version.clone()),
+            ("RACETRACK_TEAM".to_string(), d.team.clone()),
+            ("LOG_LEVEL".to_string(), log_level.to_string()),
+        ];
+        if let Some(deployer) = &d.deployer {
+            vars.push(("RACETRACK_DEPLOYER".to_string(), deployer.clone()));
+        }
+        vars
+    }
+}
+
+fn child_main() {
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input).expect("read request");
+    let request: serde_json::Value = serde_json::from_str(&input).expect("parse request");
+    let deployment: Deployment = serde_json::from_value(request["deployment"].clone()).expect("deployment");
+    let vars = NativeRuntimeEnv.job_runtime_env_vars(&deployment, request["log_level"].as_str().unwrap_or("info"));
+    serde_json::to_writer(std::io::stdout(), &vars).expect("write response");
+}
+
+fn spawn_call(deployment: &Deployment) -> Vec<(String, String)> {
+    let mut child = Command::new(std::env::current_exe().expect("own path"))
+        .env(CHILD_ENV, "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn child");
+    let request = serde_json::json!({ "deployment": deployment, "log_level": "info" });
+    child.stdin.take().expect("stdin").write_all(request.to_string().as_bytes()).expect("send");
+    let output = child.wait_with_output().expect("child output");
+    serde_json::from_slice(&output.stdout).expect("parse response")
+}
+
+struct Stats {
+    median: Duration,
+    p99: Duration,
+}
+
+/// Times `f` `iterations` times after a short warm-up.
+fn measure(iterations: usize, mut f: impl FnMut()) -> Stats {
+    for _ in 0..iterations.div_ceil(10) {
+        f();
+    }
+    let mut samples: Vec<Duration> = (0..iterations)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    samples.sort();
+    Stats { median: samples[samples.len() / 2], p99: samples[(samples.len() * 99 / 100).min(samples.len() - 1)] }
+}
+
+fn fmt(d: Duration) -> String {
+    let ns = d.as_nanos();
+    if ns < 10_000 {
+        format!("{ns} ns")
+    } else if ns < 10_000_000 {
+        format!("{:.1} µs", ns as f64 / 1e3)
+    } else {
+        format!("{:.1} ms", ns as f64 / 1e6)
+    }
+}
+
+fn ratio(a: Duration, b: Duration) -> String {
+    format!("{:.1}x", a.as_secs_f64() / b.as_secs_f64())
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|pages| pages.parse::<u64>().ok()))
+        .map(|pages| pages * 4096)
+        .unwrap_or(0)
+}
+
+fn deployment() -> Deployment {
+    Deployment {
+        environment: "prod".into(),
+        team: "data-science".into(),
+        job_name: "sentiment".into(),
+        job_version: "1.4.2".into(),
+        image_name: "python:3.11".into(),
+        deployer: Some("alice".into()),
+    }
+}
+
+fn host(cache: Option<&Path>, pooled: bool) -> Host {
+    Host::with_config(HostConfig {
+        cache: cache.map(CompileCache::new),
+        instance_pool: if pooled { Some(paddock::PoolSize::default()) } else { None },
+        ..HostConfig::default()
+    })
+    .expect("host")
+}
+
+fn set_of(host: &Host, plugins: impl IntoIterator<Item = (Arc<Plugin>, PluginConfig)>) -> PluginSet {
+    let mut builder = PluginSet::builder(host);
+    for (plugin, config) in plugins {
+        builder = builder.add(plugin, config).expect("add");
+    }
+    builder.build().expect("set")
+}
+
+fn mode(mode: &str, extra: &[(&str, ParamValue)]) -> PluginConfig {
+    let mut parameters = vec![("mode".to_string(), ParamValue::Text(mode.into()))];
+    parameters.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    PluginConfig { id: None, parameters }
+}
+
+fn main() {
+    if std::env::var_os(CHILD_ENV).is_some() {
+        child_main();
+        return;
+    }
+    // `cargo bench` passes `--bench`; any other argument filters nothing here.
+    let mut report = String::new();
+    let cache_dir = tempfile::tempdir().expect("temp cache");
+    let small = support::sample_bundle("runtime-env");
+    let large = support::misbehaving_bundle("bench-large", 0);
+    let d = deployment();
+
+    let _ = writeln!(report, "## Machine and configuration\n");
+    let _ = writeln!(
+        report,
+        "- {} cores, {}; wasmtime 48.0.8, Cranelift, epoch interruption, pooling allocator \
+         (copy-on-write memory images are wasmtime's default), release build.",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        std::env::consts::ARCH
+    );
+    let _ = writeln!(
+        report,
+        "- Components: small = runtime-env sample, {} bytes; large = misbehaving test guest, {} bytes.\n",
+        std::fs::metadata(support::component_path("runtime-env")).map(|m| m.len()).unwrap_or(0),
+        std::fs::metadata(support::component_path("misbehaving")).map(|m| m.len()).unwrap_or(0),
+    );
+
+    // 1. Cold load (compile) vs warm load (deserialize from the cache).
+    let _ = writeln!(report, "## 1. Load: cold compile vs warm cache\n\n| plugin | cold (compile) | warm (cache) | cold / warm |\n|---|---|---|---|");
+    for (label, bundle) in [("small", &small), ("large", &large)] {
+        let uncached = host(None, true);
+        let cold = measure(10, || drop(uncached.load_file(bundle).expect("load")));
+        let cached = host(Some(cache_dir.path()), true);
+        cached.load_file(bundle).expect("prime cache");
+        let warm = measure(50, || drop(cached.load_file(bundle).expect("load")));
+        let _ = writeln!(report, "| {label} | {} | {} | {} |", fmt(cold.median), fmt(warm.median), ratio(cold.median, warm.median));
+    }
+
+    // 2. Fresh instance + a skipped call (the cost of a new instance), pooled vs on-demand, 1 and 2 threads.
+    let _ = writeln!(report, "\n## 2. Fresh instance per call (instantiate + a hook the plugin skips)\n\n| allocator | threads | p50 | p99 |\n|---|---|---|---|");
+    for pooled in [true, false] {
+        let host = host(Some(cache_dir.path()), pooled);
+        let recorder = Arc::new(host.load_file(&support::sample_bundle("deploy-recorder")).expect("load"));
+        let set = Arc::new(set_of(&host, [(recorder, PluginConfig::default())]));
+        for threads in [1, 2] {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    let set = set.clone();
+                    std::thread::spawn(move || measure(2_000, || drop(set.job_runtime_env_vars(&deployment()))))
+                })
+                .collect();
+            for handle in handles {
+                let stats = handle.join().expect("thread");
+                let _ = writeln!(
+                    report,
+                    "| {} | {threads} | {} | {} |",
+                    if pooled { "pooling" } else { "on-demand" },
+                    fmt(stats.median),
+                    fmt(stats.p99)
+                );
+            }
+        }
+    }
+
+    // 3. One small hook call: warm wasm vs native trait object vs spawn per call.
+    let host = host(Some(cache_dir.path()), true);
+    let runtime_env = Arc::new(host.load_file(&small).expect("load"));
+    let env_config = PluginConfig { id: None, parameters: vec![("log_level".into(), ParamValue::Text("info".into()))] };
+    let set = set_of(&host, [(runtime_env.clone(), env_config.clone())]);
+    let expected = NativeRuntimeEnv.job_runtime_env_vars(&d, "info");
+    assert_eq!(set.job_runtime_env_vars(&d)[0].status.ok(), Some(&expected), "wasm and native agree");
+    assert_eq!(spawn_call(&d), expected, "subprocess and native agree");
+    let native: Box<dyn EnvVarsPlugin> = Box::new(NativeRuntimeEnv);
+    let native_stats = measure(100_000, || drop(std::hint::black_box(native.job_runtime_env_vars(&d, "info"))));
+    let mut session = set.session();
+    let warm = measure(20_000, || drop(session.job_runtime_env_vars(&d)));
+    let fresh = measure(5_000, || drop(set.job_runtime_env_vars(&d)));
+    let spawn = measure(200, || drop(spawn_call(&d)));
+    let _ = writeln!(report, "\n## 3. One hook call, small payload (job-runtime-env-vars of runtime-env)\n\n| how | median | p99 | vs native | spawn / this |\n|---|---|---|---|---|");
+    for (label, stats) in [
+        ("native trait object (floor)", &native_stats),
+        ("wasm, warm instance (Session)", &warm),
+        ("wasm, fresh instance (default)", &fresh),
+        ("native process spawned per call, JSON over stdio", &spawn),
+    ] {
+        let _ = writeln!(
+            report,
+            "| {label} | {} | {} | {} | {} |",
+            fmt(stats.median),
+            fmt(stats.p99),
+            ratio(stats.median, native_stats.median),
+            ratio(spawn.median, stats.median)
+        );
+    }
+
+    // 4. Large payloads through the boundary.
+    let large_plugin = Arc::new(host.load_file(&large).expect("load"));
+    let _ = writeln!(report, "\n## 4. Large payloads (warm instance)\n\n| payload | bytes moved | median | throughput |\n|---|---|---|---|");
+    let script = "echo 'a line of a bootstrap script that is exactly sixty-four b'\n".repeat(16_384);
+    let cases: Vec<(&str, PluginConfig, usize)> = vec![
+        ("1 000 Dockerfile lines (out)", mode("lines", &[("count", ParamValue::Integer(1_000))]), 0),
+        ("1 000 env vars (out)", mode("vars", &[("count", ParamValue::Integer(1_000))]), 1),
+        ("1 MiB bootstrap script (in and out)", mode("echo", &[("script", ParamValue::Text(script.clone()))]), 2),
+    ];
+    for (label, config, which) in cases {
+        let set = set_of(&host, [(large_plugin.clone(), config)]);
+        let mut session = set.session();
+        let bytes = match which {
+            0 => session.dockerfile_injection(&d)[0].status.ok().expect("lines").iter().map(String::len).sum::<usize>(),
+            1 => session.job_runtime_env_vars(&d)[0].status.ok().expect("vars").iter().map(|(k, v)| k.len() + v.len()).sum(),
+            _ => 2 * session.bootstrap_injection(&d)[0].status.ok().expect("script").as_ref().expect("some").len(),
+        };
+        let stats = match which {
+            0 => measure(200, || drop(session.dockerfile_injection(&d))),
+            1 => measure(200, || drop(session.job_runtime_env_vars(&d))),
+            _ => measure(200, || drop(session.bootstrap_injection(&d))),
+        };
+        let _ = writeln!(
+            report,
+            "| {label} | {bytes} | {} | {:.0} MB/s |",
+            fmt(stats.median),
+            bytes as f64 / stats.median.as_secs_f64() / 1e6
+        );
+    }
+
+    // 5. One hook across 1, 10 and 100 plugins. 6. Memory per plugin and per instance.
+    let rss_before_load = rss_bytes();
+    let many: Vec<Arc<Plugin>> = (0..100)
+        .map(|i| Arc::new(host.load_file(&support::misbehaving_bundle(&format!("bench-{i:03}"), i % 7)).expect("load")))
+        .collect();
+    let rss_after_load = rss_bytes();
+    let _ = writeln!(report, "\n## 5. One hook across many plugins (fresh instance per plugin per call)\n\n| plugins | median | per plugin | vs N x one plugin |\n|---|---|---|---|");
+    let mut one = Duration::ZERO;
+    for count in [1usize, 10, 100] {
+        let set = set_of(&host, many.iter().take(count).map(|p| (p.clone(), mode("behave", &[]))));
+        let stats = measure(if count == 100 { 100 } else { 1_000 }, || drop(set.job_runtime_env_vars(&d)));
+        if count == 1 {
+            one = stats.median;
+        }
+        let _ = writeln!(
+            report,
+            "| {count} | {} | {} | {} |",
+            fmt(stats.median),
+            fmt(stats.median / count as u32),
+            ratio(stats.median, one * count as u32)
+        );
+    }
+    let set = set_of(&host, many.iter().map(|p| (p.clone(), mode("behave", &[]))));
+    let mut session = set.session();
+    let rss_before_instances = rss_bytes();
+    drop(session.job_runtime_env_vars(&d));
+    let rss_after_instances = rss_bytes();
+    drop(session);
+    let _ = writeln!(
+        report,
+        "\n## 6. Memory (resident set, /proc/self/statm)\n\n| what | per item |\n|---|---|\n| loaded plugin (compiled code + InstancePre), 100 loaded | {} KiB |\n| live warm instance, 100 alive in a Session | {} KiB |",
+        (rss_after_load.saturating_sub(rss_before_load)) / 100 / 1024,
+        (rss_after_instances.saturating_sub(rss_before_instances)) / 100 / 1024
+    );
+
+    // 7. The CLI end to end, warm cache vs no cache.
+    let bundles = tempfile::tempdir().expect("bundles dir");
+    for sample in support::SAMPLES {
+        std::fs::copy(support::sample_bundle(sample), bundles.path().join(format!("{sample}.zip"))).expect("copy");
+    }
+    let cli_cache = tempfile::tempdir().expect("cli cache");
+    let run_cli = |extra: &[&str]| {
+        let status = Command::new(env!("CARGO_BIN_EXE_paddock"))
+            .args(["run", "all", "--plugins"])
+            .arg(bundles.path())
+            .args(extra)
+            .stdout(Stdio::null())
+            .status()
+            .expect("run paddock");
+        assert!(status.success());
+    };
+    let cache_arg = cli_cache.path().to_str().expect("utf-8 path");
+    run_cli(&["--cache-dir", cache_arg]);
+    let cli_warm = measure(10, || run_cli(&["--cache-dir", cache_arg]));
+    let cli_cold = measure(10, || run_cli(&["--no-cache"]));
+    let _ = writeln!(
+        report,
+        "\n## 7. `paddock run all` on the 4 samples, end to end\n\n| cache | median | cold / warm |\n|---|---|---|\n| warm | {} | |\n| none (compile every plugin) | {} | {} |",
+        fmt(cli_warm.median),
+        fmt(cli_cold.median),
+        ratio(cli_cold.median, cli_warm.median)
+    );
+
+    print!("{report}");
+    let out = support::workspace_root().join("target").join("BENCHMARKS.generated.md");
+    std::fs::write(&out, &report).expect("write report");
+    eprintln!("\nwritten to {}", out.display());
+}
