@@ -203,3 +203,18 @@ fn bad_manifests_say_which_field_and_what_to_write() {
     let error = paddock::Manifest::parse(&vec![b' '; 70_000]).unwrap_err();
     assert_eq!(error, ManifestError::TooLarge { size: 70_000 });
 }
+
+#[test]
+fn imports_the_host_does_not_provide_are_all_listed_at_load() {
+    let bundle = read(&zip_of(&[
+        ("plugin-manifest.yaml", GOOD_MANIFEST),
+        ("plugin.wasm", &component_bytes("foreign-imports")),
+    ]))
+    .unwrap();
+    let error = host().load_bundle(bundle, "foreign.zip").unwrap_err().to_string();
+    assert!(
+        error.starts_with("plugin `crafted` 1.0.0 (foreign.zip): the component imports interfaces this host does not provide: "),
+        "{error}"
+    );
+    assert!(error.contains("example:unknown/telemetry@1.0.0") && error.contains("acme:secrets/vault@2.1.0"), "{error}");
+}

@@ -22,6 +22,19 @@ use crate::validate::OutputRules;
 /// interfaces beside it; they never change it.
 pub const HOOKS_INTERFACE: &str = "paddock:plugin/hooks@0.1.0";
 
+/// Packages whose interfaces the linker provides, with the version prefix
+/// it accepts. Network interfaces are linked so ordinary language runtimes
+/// load, but every socket operation is denied by the WASI context.
+const PROVIDED_PACKAGES: &[(&str, &str)] = &[
+    ("wasi:cli", "0.2."),
+    ("wasi:clocks", "0.2."),
+    ("wasi:filesystem", "0.2."),
+    ("wasi:io", "0.2."),
+    ("wasi:random", "0.2."),
+    ("wasi:sockets", "0.2."),
+    ("paddock:plugin", "0.1."),
+];
+
 /// Settings fixed when a [`Host`] is built.
 #[derive(Debug, Clone)]
 pub struct HostConfig {
@@ -150,7 +163,7 @@ impl Host {
     /// Reads, validates, compiles and links the bundle at `path`.
     pub fn load_file(&self, path: &Path) -> Result<Plugin, Error> {
         let bundle = Bundle::read_file(path, self.bundle_limits())
-            .map_err(|source| Error::Bundle { path: path.display().to_string(), source })?;
+            .map_err(|problem| Error::Bundle { path: path.display().to_string(), problem })?;
         self.load_bundle(bundle, &path.display().to_string())
     }
 
@@ -178,7 +191,16 @@ impl Host {
         }
         let env = self.grant_env(&bundle.manifest).map_err(load_error)?;
         let instance_pre = self.inner.linker.instantiate_pre(&component).map_err(|e| {
-            load_error(format!("the component needs imports this host does not provide: {e:#}"))
+            let unknown = self.unprovided_imports(&component);
+            if unknown.is_empty() {
+                load_error(format!("the component's imports do not match what this host provides: {e:#}"))
+            } else {
+                load_error(format!(
+                    "the component imports interfaces this host does not provide: {}; plugins may import only \
+                     WASI 0.2 (cli, clocks, filesystem, io, random, sockets) and `paddock:plugin` 0.1 interfaces",
+                    unknown.join(", ")
+                ))
+            }
         })?;
         let pre = PluginPre::new(instance_pre)
             .map_err(|e| load_error(format!("the component's exports do not match `{HOOKS_INTERFACE}`: {e:#}")))?;
@@ -213,6 +235,26 @@ impl Host {
     /// The compile cache in use, if any.
     pub fn cache(&self) -> Option<&CompileCache> {
         self.inner.config.cache.as_ref()
+    }
+
+    /// Imports outside the packages this host links, listed all at once so
+    /// the author can fix them in one go (the linker reports only the first).
+    fn unprovided_imports(&self, component: &Component) -> Vec<String> {
+        component
+            .component_type()
+            .imports(&self.inner.engine)
+            .map(|(name, _)| name)
+            .filter(|name| {
+                let (package, version) = match name.split_once('/') {
+                    Some((package, rest)) => (package, rest.split_once('@').map(|(_, v)| v).unwrap_or("")),
+                    None => return true,
+                };
+                !PROVIDED_PACKAGES
+                    .iter()
+                    .any(|(provided, major_minor)| package == *provided && version.starts_with(major_minor))
+            })
+            .map(|name| crate::sanitize::for_terminal(name, 200))
+            .collect()
     }
 
     fn exported_interfaces(&self, component: &Component) -> Vec<ExportedInterface> {

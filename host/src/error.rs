@@ -12,13 +12,14 @@ pub enum Error {
     #[error("cannot start the WebAssembly engine: {0}")]
     Engine(String),
     /// A bundle file is unreadable or malformed.
-    #[error("bundle {path}: {source}")]
+    // The bundle error is part of the message, not a `source`, so that
+    // printing the error chain does not repeat it.
+    #[error("bundle {path}: {problem}")]
     Bundle {
         /// Bundle path.
         path: String,
         /// What is wrong with it.
-        #[source]
-        source: BundleError,
+        problem: BundleError,
     },
     /// A well-formed bundle whose component cannot be used.
     #[error("plugin `{plugin}` {version} ({origin}): {problem}")]
