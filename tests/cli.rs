@@ -154,20 +154,17 @@ fn run_exits_non_zero_when_a_plugin_fails_and_names_it() {
         format!("plugins:\n  - bundle: {}\n    parameters: {{mode: loop}}\n", looper.display()),
     )
     .unwrap();
-    let output = paddock(&[
-        "run",
-        "deploy",
-        "--set",
-        set_file.to_str().unwrap(),
-        "--plugins",
-        sample_bundle("deploy-recorder").to_str().unwrap(),
-        "--timeout-ms",
-        "200",
-        "--format",
-        "json",
-    ]);
+    let recorder = sample_bundle("deploy-recorder");
+    let run_deploy = |extra: &[&str]| {
+        let mut args = vec!["run", "deploy", "--set", set_file.to_str().unwrap()];
+        args.extend(["--plugins", recorder.to_str().unwrap(), "--timeout-ms", "200", "--format", "json"]);
+        args.extend(extra);
+        let output = paddock(&args);
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        (output, json)
+    };
+    let (output, json) = run_deploy(&[]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json[0]["status"], "failed");
     assert_eq!(
         json[0]["error"],
@@ -175,20 +172,7 @@ fn run_exits_non_zero_when_a_plugin_fails_and_names_it() {
     );
     assert_eq!(json[1]["status"], "ok");
 
-    let output = paddock(&[
-        "run",
-        "deploy",
-        "--set",
-        set_file.to_str().unwrap(),
-        "--plugins",
-        sample_bundle("deploy-recorder").to_str().unwrap(),
-        "--timeout-ms",
-        "200",
-        "--fail-fast",
-        "--format",
-        "json",
-    ]);
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let (_, json) = run_deploy(&["--fail-fast"]);
     assert_eq!(json[1]["status"], "not-run");
 }
 

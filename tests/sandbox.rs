@@ -29,21 +29,23 @@ fn mode(mode: &str) -> PluginConfig {
     PluginConfig { id: None, parameters: vec![("mode".into(), ParamValue::Text(mode.into()))] }
 }
 
+/// A set of misbehaving-guest plugins, each `(name, mode)`, in that order.
+fn set_of(host: &Host, plugins: &[(&str, &str)]) -> PluginSet {
+    let mut builder = PluginSet::builder(host);
+    for (name, how) in plugins {
+        builder = builder.add(plugin(host, name), mode(how)).unwrap();
+    }
+    builder.build().unwrap()
+}
+
 /// A set of one misbehaving plugin named `name` running `how`, then a
 /// well-behaved neighbour.
 fn with_neighbour(host: &Host, name: &str, how: &str) -> PluginSet {
-    PluginSet::builder(host)
-        .add(plugin(host, name), mode(how))
-        .unwrap()
-        .add(plugin(host, "neighbour"), mode("behave"))
-        .unwrap()
-        .build()
-        .unwrap()
+    set_of(host, &[(name, how), ("neighbour", "behave")])
 }
 
 fn neighbour_alone(host: &Host) -> Outcome<paddock::ActionReport> {
-    let set = PluginSet::builder(host).add(plugin(host, "neighbour"), mode("behave")).unwrap().build().unwrap();
-    set.deploy(&Deployment::default()).remove(0)
+    set_of(host, &[("neighbour", "behave")]).deploy(&Deployment::default()).remove(0)
 }
 
 fn failure_of<T: std::fmt::Debug>(outcome: &Outcome<T>) -> &paddock::HookFailure {
@@ -70,7 +72,7 @@ fn an_infinite_loop_times_out_and_the_neighbour_is_unaffected() {
 fn repeated_timeouts_fail_the_same_way_every_time() {
     let limits = Limits { hook_timeout: Duration::from_millis(5), ..Limits::default() };
     let host = Host::with_config(HostConfig { limits, ..support::host_config() }).unwrap();
-    let set = PluginSet::builder(&host).add(plugin(&host, "looper-again"), mode("loop")).unwrap().build().unwrap();
+    let set = set_of(&host, &[("looper-again", "loop")]);
     for _ in 0..1_000 {
         let outcomes = set.deploy(&Deployment::default());
         assert_eq!(failure_of(&outcomes[0]).cause, FailureCause::Timeout { limit: Duration::from_millis(5) });
@@ -121,15 +123,7 @@ fn reported_errors_are_sanitised() {
 
 #[test]
 fn the_sandbox_grants_no_files_env_args_or_network() {
-    let set = PluginSet::builder(host())
-        .add(plugin(host(), "file-reader"), mode("read-file"))
-        .unwrap()
-        .add(plugin(host(), "env-reader"), mode("env"))
-        .unwrap()
-        .add(plugin(host(), "networker"), mode("tcp"))
-        .unwrap()
-        .build()
-        .unwrap();
+    let set = set_of(host(), &[("file-reader", "read-file"), ("env-reader", "env"), ("networker", "tcp")]);
     let outcomes = set.deploy(&Deployment::default());
     let details = |i: usize| outcomes[i].status.ok().expect("hook ran").details.clone();
     for (key, value) in details(0) {
@@ -143,13 +137,7 @@ fn the_sandbox_grants_no_files_env_args_or_network() {
 
 #[test]
 fn flooding_stdout_and_logs_is_bounded_and_harmless() {
-    let set = PluginSet::builder(host())
-        .add(plugin(host(), "flooder"), mode("flood"))
-        .unwrap()
-        .add(plugin(host(), "logger"), mode("log"))
-        .unwrap()
-        .build()
-        .unwrap();
+    let set = set_of(host(), &[("flooder", "flood"), ("logger", "log")]);
     let outcomes = set.deploy(&Deployment::default());
     assert_eq!(outcomes[0].status.ok().unwrap().summary, "flooded");
     assert_eq!(outcomes[1].status.ok().unwrap().summary, "logged");
@@ -196,13 +184,7 @@ fn abort_policy_stops_after_the_first_failure() {
 
 #[test]
 fn a_session_reuses_instances_until_a_call_traps() {
-    let set = PluginSet::builder(host())
-        .add(plugin(host(), "counter"), mode("count"))
-        .unwrap()
-        .add(plugin(host(), "session-panicker"), mode("panic"))
-        .unwrap()
-        .build()
-        .unwrap();
+    let set = set_of(host(), &[("counter", "count"), ("session-panicker", "panic")]);
     let summary = |outcomes: Vec<Outcome<paddock::ActionReport>>| outcomes[0].status.ok().unwrap().summary.clone();
     // Without a session every call gets a fresh instance.
     assert_eq!(summary(set.deploy(&Deployment::default())), "1");
