@@ -30,6 +30,8 @@
 //! the hook, and its message reaches the host, but a returned error is the
 //! polite way.
 
+#![warn(missing_docs)]
+
 #[doc(hidden)]
 pub mod __bindings {
     wit_bindgen::generate!({

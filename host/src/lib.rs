@@ -30,6 +30,8 @@
 //! orders plugins and runs hooks across them, [`validate`] checks outputs,
 //! [`merge`] combines them, [`packaging`] builds plugin crates into bundles.
 
+#![warn(missing_docs)]
+
 mod bindings;
 pub mod bundle;
 pub mod cache;
