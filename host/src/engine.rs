@@ -296,6 +296,9 @@ fn pooling_config(pool: PoolSize, limits: &Limits) -> PoolingAllocationConfig {
         .max_core_instances_per_component(CORE_PER_COMPONENT)
         .max_memories_per_component(CORE_PER_COMPONENT)
         .max_tables_per_component(CORE_PER_COMPONENT)
+        // Keep a warm slot per plugin: a slot that last held the same
+        // component reuses its mapped memory image instead of remapping it.
+        .max_unused_warm_slots(pool.instances)
         .max_memory_size(limits.memory_bytes)
         .table_elements(limits.table_elements)
         // Interpreted-language components (Python, JavaScript) have large
