@@ -6,21 +6,10 @@ use std::sync::Arc;
 
 use paddock::merge::{bootstrap_scripts, merge_env_vars, render_dockerfile};
 use paddock::{
-    ActionReport, Deployment, Error, FailureCause, Hook, HookValue, ParamValue, Plugin, PluginConfig, PluginSet,
+    ActionReport, Error, FailureCause, Hook, HookValue, ParamValue, Plugin, PluginConfig, PluginSet,
     Status,
 };
-use support::{SAMPLES, host, sample_bundle};
-
-fn deployment() -> Deployment {
-    Deployment {
-        environment: "dev-env".into(),
-        team: "data-science".into(),
-        job_name: "sentiment".into(),
-        job_version: "1.4.2".into(),
-        image_name: "jupyter:1".into(),
-        deployer: Some("alice".into()),
-    }
-}
+use support::{SAMPLES, deployment, host, sample_bundle};
 
 fn load(name: &str) -> Plugin {
     host().load_file(&sample_bundle(name)).expect("load sample")

@@ -1,6 +1,19 @@
 //! Turning a plugin directory into a bundle (`paddock bundle`): build the
-//! Rust crate for `wasm32-wasip2` in release, check that the component really
-//! is a Paddock plugin this host can load, write the zip.
+//! plugin from source (a Rust crate for `wasm32-wasip2` in release, a Python
+//! plugin with componentize-py, a JavaScript plugin with componentize-js),
+//! check that the component really is a Paddock plugin this host can load,
+//! write the zip.
+//!
+//! The language is detected from the files in the plugin directory
+//! ([`detect_language`]): `Cargo.toml` (Rust), `app.py` (Python) or
+//! `plugin.js` (JavaScript). The Python and JavaScript toolchains are the
+//! pinned ones `scripts/install-guest-toolchains.sh` installs under
+//! `target/toolchains/` of the Paddock checkout; `PADDOCK_COMPONENTIZE_PY`
+//! and `PADDOCK_COMPONENTIZE_JS_DIR` point elsewhere (see [`toolchain`]).
+
+mod javascript;
+mod python;
+pub mod toolchain;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -10,6 +23,11 @@ use crate::bundle::Bundle;
 use crate::engine::Host;
 use crate::error::Error;
 use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::plugin::Plugin;
+
+/// Paddock's WIT, `paddock:plugin@0.1.0`, as this host was built with it.
+/// Python and JavaScript plugins are built against this text.
+pub const WIT: &str = include_str!("../../wit/paddock.wit");
 
 /// The target guests are built for.
 pub const GUEST_TARGET: &str = "wasm32-wasip2";
@@ -17,14 +35,92 @@ pub const GUEST_TARGET: &str = "wasm32-wasip2";
 /// Where the component comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ComponentSource {
+    /// Build from source in the language [`detect_language`] finds in the
+    /// plugin directory; `target_dir` is used for Rust plugins only.
+    Source {
+        /// `--target-dir` for cargo; cargo's default when `None`.
+        target_dir: Option<PathBuf>,
+    },
     /// Build the Rust crate in the plugin directory, optionally into a given
     /// cargo target directory.
     Cargo {
         /// `--target-dir` for cargo; cargo's default when `None`.
         target_dir: Option<PathBuf>,
     },
+    /// Build the Python plugin (`app.py` with a `Hooks` class) with componentize-py.
+    Python,
+    /// Build the JavaScript plugin (`plugin.js` exporting `hooks`) with componentize-js.
+    JavaScript,
     /// Use an already built component file.
     Prebuilt(PathBuf),
+}
+
+/// A plugin's source language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    /// A crate using `paddock-guest` (`Cargo.toml`).
+    Rust,
+    /// `app.py` defining `class Hooks(paddock_guest.Plugin)`.
+    Python,
+    /// `plugin.js` exporting `hooks = definePlugin({...})`.
+    JavaScript,
+}
+
+impl Language {
+    /// The file that marks a plugin directory as this language.
+    pub fn marker(self) -> &'static str {
+        match self {
+            Language::Rust => "Cargo.toml",
+            Language::Python => "app.py",
+            Language::JavaScript => "plugin.js",
+        }
+    }
+}
+
+impl std::fmt::Display for Language {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Language::Rust => "Rust",
+            Language::Python => "Python",
+            Language::JavaScript => "JavaScript",
+        })
+    }
+}
+
+/// Works out a plugin directory's language from its files: `Cargo.toml`
+/// (Rust), `app.py` (Python) or `plugin.js` (JavaScript); exactly one must be
+/// present. The error says what to add or remove.
+pub fn detect_language(dir: &Path) -> Result<Language, String> {
+    let found: Vec<Language> = [Language::Rust, Language::Python, Language::JavaScript]
+        .into_iter()
+        .filter(|language| dir.join(language.marker()).is_file())
+        .collect();
+    match found.as_slice() {
+        [language] => Ok(*language),
+        [] => {
+            let has = |ext: &str| {
+                std::fs::read_dir(dir).into_iter().flatten().flatten().any(|entry| {
+                    entry.path().extension().is_some_and(|e| e == ext)
+                })
+            };
+            let hint = if has("py") {
+                "; for a Python plugin, the entry module must be app.py defining `class Hooks(Plugin)`"
+            } else if has("js") || dir.join("package.json").is_file() {
+                "; for a JavaScript plugin, the entry module must be plugin.js exporting `hooks`"
+            } else {
+                ""
+            };
+            Err(format!(
+                "no Cargo.toml, app.py or plugin.js in {}; `paddock bundle` builds Rust crates, Python plugins (app.py) and JavaScript plugins (plugin.js), or pass a built component with --wasm{hint}",
+                dir.display()
+            ))
+        }
+        several => Err(format!(
+            "{} holds {}, so its language is ambiguous; keep the entry file of one language only, or pass a built component with --wasm",
+            dir.display(),
+            several.iter().map(|l| format!("{} ({l})", l.marker())).collect::<Vec<_>>().join(" and ")
+        )),
+    }
 }
 
 /// What `bundle_plugin_dir` produced.
@@ -50,15 +146,50 @@ pub fn bundle_plugin_dir(
     source: &ComponentSource,
     out: Option<&Path>,
 ) -> Result<BundleSummary, Error> {
+    bundle_and_load(host, dir, source, out).map(|(summary, _plugin)| summary)
+}
+
+/// [`bundle_plugin_dir`], also returning the plugin loaded to verify the
+/// bundle, so a caller that runs it next does not compile the component again.
+pub fn bundle_and_load(
+    host: &Host,
+    dir: &Path,
+    source: &ComponentSource,
+    out: Option<&Path>,
+) -> Result<(BundleSummary, Plugin), Error> {
     let build_error = |problem: String| Error::Build { dir: dir.display().to_string(), problem };
     let manifest_path = dir.join(MANIFEST_FILE);
     let manifest_bytes = std::fs::read(&manifest_path)
         .map_err(|e| build_error(format!("cannot read {}: {e}; create it (see the README's manifest reference)", manifest_path.display())))?;
     let manifest = Manifest::parse(&manifest_bytes).map_err(|e| build_error(e.to_string()))?;
 
-    let component_path = match source {
-        ComponentSource::Prebuilt(path) => path.clone(),
-        ComponentSource::Cargo { target_dir } => cargo_build(dir, target_dir.as_deref()).map_err(build_error)?,
+    let language = match source {
+        ComponentSource::Prebuilt(_) => None,
+        ComponentSource::Source { .. } => Some(detect_language(dir).map_err(build_error)?),
+        ComponentSource::Cargo { .. } => Some(Language::Rust),
+        ComponentSource::Python => Some(Language::Python),
+        ComponentSource::JavaScript => Some(Language::JavaScript),
+    };
+    let target_dir = match source {
+        ComponentSource::Source { target_dir } | ComponentSource::Cargo { target_dir } => target_dir.as_deref(),
+        _ => None,
+    };
+    // Python and JavaScript builds happen in a staging directory, removed
+    // when `_staging` drops, after the component has been read.
+    let mut _staging = None;
+    let component_path = match (source, language) {
+        (ComponentSource::Prebuilt(path), _) => path.clone(),
+        (_, Some(Language::Python)) => {
+            let (path, staging) = python::build(dir).map_err(build_error)?;
+            _staging = Some(staging);
+            path
+        }
+        (_, Some(Language::JavaScript)) => {
+            let (path, staging) = javascript::build(dir).map_err(build_error)?;
+            _staging = Some(staging);
+            path
+        }
+        (_, _) => cargo_build(dir, target_dir).map_err(build_error)?,
     };
     let component = std::fs::read(&component_path)
         .map_err(|e| build_error(format!("cannot read component {}: {e}", component_path.display())))?;
@@ -77,9 +208,13 @@ pub fn bundle_plugin_dir(
         component_sha256: component_sha256.clone(),
         archive_size: 0,
     };
-    host.load_bundle(bundle, &component_path.display().to_string())?;
+    let origin = match language {
+        Some(language) => format!("{language} plugin in {}", dir.display()),
+        None => component_path.display().to_string(),
+    };
+    let plugin = host.load_bundle(bundle, &origin)?;
     Bundle::write(&manifest, &component, &out).map_err(|e| build_error(e.to_string()))?;
-    Ok(BundleSummary { manifest, path: out, component_size, component_sha256 })
+    Ok((BundleSummary { manifest, path: out, component_size, component_sha256 }, plugin))
 }
 
 /// Runs `cargo build --release --target wasm32-wasip2` for the crate in

@@ -107,6 +107,18 @@ pub fn misbehaving_bundle_with(name: &str, extra: &str) -> PathBuf {
     out
 }
 
+/// The deployment context the tests pass to hooks.
+pub fn deployment() -> paddock::Deployment {
+    paddock::Deployment {
+        environment: "dev-env".into(),
+        team: "data-science".into(),
+        job_name: "sentiment".into(),
+        job_version: "1.4.2".into(),
+        image_name: "jupyter:1".into(),
+        deployer: Some("alice".into()),
+    }
+}
+
 /// A zip holding `entries` (name, bytes), deflated.
 pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));

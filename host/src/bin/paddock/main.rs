@@ -2,6 +2,7 @@
 
 mod precompile;
 mod report;
+mod scaffold;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,11 +36,15 @@ struct Cli {
 enum Command {
     /// Build a plugin directory into a bundle zip.
     ///
-    /// Builds the Rust crate in PLUGIN_DIR for wasm32-wasip2 in release,
-    /// checks the component exports the Paddock hooks and needs only what the
-    /// host provides, and writes plugin-manifest.yaml plus the component.
+    /// Builds the plugin in PLUGIN_DIR from source: a Rust crate (Cargo.toml)
+    /// for wasm32-wasip2 in release, a Python plugin (app.py) with
+    /// componentize-py, or a JavaScript plugin (plugin.js) with
+    /// componentize-js (install those two with
+    /// `bash scripts/install-guest-toolchains.sh`). Checks the component
+    /// exports the Paddock hooks and needs only what the host provides, and
+    /// writes plugin-manifest.yaml plus the component.
     Bundle {
-        /// Directory holding plugin-manifest.yaml (and Cargo.toml unless --wasm).
+        /// Directory holding plugin-manifest.yaml and Cargo.toml, app.py or plugin.js.
         #[arg(default_value = ".")]
         plugin_dir: PathBuf,
         /// Output file [default: PLUGIN_DIR/NAME-VERSION.zip].
@@ -48,9 +53,20 @@ enum Command {
         /// Use this prebuilt component instead of building the crate.
         #[arg(long, value_name = "FILE")]
         wasm: Option<PathBuf>,
-        /// Cargo target directory for the build.
+        /// Cargo target directory for the build (Rust plugins).
         #[arg(long, value_name = "DIR")]
         target_dir: Option<PathBuf>,
+    },
+    /// Create a plugin directory that `paddock bundle` builds without edits.
+    New {
+        /// Plugin name: lowercase letters, digits and single '-'.
+        name: String,
+        /// Source language.
+        #[arg(long, value_enum)]
+        lang: scaffold::Lang,
+        /// Parent directory of the new plugin directory.
+        #[arg(long, value_name = "PARENT", default_value = ".")]
+        dir: PathBuf,
     },
     /// Show a bundle's manifest, hash, size and exported interfaces.
     Inspect {
@@ -151,11 +167,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
         ..HostConfig::default()
     };
     match cli.command {
+        Command::New { name, lang, dir } => {
+            let (created, files) = scaffold::create(&name, lang, &dir)?;
+            println!("created {}:", created.display());
+            for file in files {
+                println!("  {}", file.display());
+            }
+            println!("build it with: paddock bundle {}", created.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bundle { plugin_dir, out, wasm, target_dir } => {
             let host = Host::with_config(config)?;
             let source = match wasm {
                 Some(path) => ComponentSource::Prebuilt(path),
-                None => ComponentSource::Cargo { target_dir },
+                None => ComponentSource::Source { target_dir },
             };
             let summary = bundle_plugin_dir(&host, &plugin_dir, &source, out.as_deref())?;
             println!(
