@@ -224,3 +224,25 @@ fn a_capability_needs_both_the_declaration_and_the_grant() {
     assert_eq!(outcomes[0].status.ok().unwrap().summary, "http://proxy:3128");
     assert_eq!(outcomes[1].status.ok().unwrap().summary, "environment variable not found", "granted only to the plugin that declared it");
 }
+
+#[test]
+fn huge_random_buffers_are_refused_without_host_allocation() {
+    let host = host();
+    let set = PluginSet::builder(host)
+        .add(plugin(host, "random-hog"), mode("random"))
+        .unwrap()
+        .add(
+            plugin(host, "random-sipper"),
+            PluginConfig {
+                id: None,
+                parameters: vec![("mode".into(), ParamValue::Text("random".into())), ("bytes".into(), ParamValue::Integer(64))],
+            },
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+    let outcomes = set.deploy(&Deployment::default());
+    let message = failure_of(&outcomes[0]).to_string();
+    assert!(message.contains("requested len 1073741824 exceeds limit 1048576"), "{message}");
+    assert_eq!(outcomes[1].status.ok().unwrap().summary, "got 64 random bytes");
+}

@@ -28,6 +28,9 @@ pub struct Limits {
     pub max_output_bytes: usize,
     /// Bytes of log messages a plugin may emit per call; the rest is dropped.
     pub max_log_bytes: usize,
+    /// Largest single request for random bytes (`wasi:random`); larger ones
+    /// trap instead of making the host allocate them.
+    pub max_random_bytes: u64,
     /// Bytes of stdout/stderr kept per call (the last ones, where a panic
     /// message lands); the rest is dropped.
     pub max_console_bytes: usize,
@@ -41,6 +44,7 @@ impl Default for Limits {
             table_elements: 100_000,
             max_output_bytes: 16 * 1024 * 1024,
             max_log_bytes: 64 * 1024,
+            max_random_bytes: 1024 * 1024,
             max_console_bytes: 16 * 1024,
         }
     }
@@ -98,6 +102,7 @@ impl SandboxState {
         // by the embedder). stdout/stderr go to a bounded in-memory tail.
         let wasi = WasiCtxBuilder::new()
             .envs(env)
+            .max_random_size(limits.max_random_bytes)
             .stdout(console.clone())
             .stderr(console.clone())
             .allow_tcp(false)

@@ -36,6 +36,11 @@ impl Plugin for Misbehaving {
                 .detail("/etc/passwd", describe(std::fs::read_to_string("/etc/passwd")))
                 .detail(".", describe(std::fs::read_dir(".").map(|d| d.count()))))
             ,
+            "random" => {
+                let size = ctx.integer("bytes").unwrap_or(1 << 30) as u64;
+                let bytes = wasip2::random::random::get_random_bytes(size);
+                Ok(ActionReport::new(format!("got {} random bytes", bytes.len())))
+            }
             "read-env" => Ok(ActionReport::new(std::env::var("HTTP_PROXY").unwrap_or_else(|e| e.to_string()))),
             "env" => Ok(ActionReport::new("tried env and args")
                 .detail("env", std::env::vars().count().to_string())
