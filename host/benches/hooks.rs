@@ -24,6 +24,11 @@ use paddock::{Deployment, Host, HostConfig, ParamValue, Plugin, PluginConfig, Pl
 
 const CHILD_ENV: &str = "PADDOCK_BENCH_CHILD";
 
+/// Set to run only `PROFILE_CALLS` fresh-instance calls, for a profiler:
+/// `PADDOCK_BENCH_PROFILE=1 valgrind --tool=callgrind --toggle-collect='*call_hook*' target/release/deps/hooks-*`.
+const PROFILE_ENV: &str = "PADDOCK_BENCH_PROFILE";
+const PROFILE_CALLS: usize = 2_000;
+
 /// The logic of the runtime-env sample, natively: the in-process floor.
 trait EnvVarsPlugin {
     fn job_runtime_env_vars(&self, deployment: &Deployment, log_level: &str) -> Vec<(String, String)>;
@@ -149,6 +154,19 @@ fn mode(mode: &str, extra: &[(&str, ParamValue)]) -> PluginConfig {
 fn main() {
     if std::env::var_os(CHILD_ENV).is_some() {
         child_main();
+        return;
+    }
+    if std::env::var_os(PROFILE_ENV).is_some() {
+        // On-demand allocation: valgrind cannot reserve the pool's address space.
+        let host = host(Some(&support::test_cache_dir()), false);
+        // The bundle a previous full run (or the tests) wrote; bundling here
+        // would start the tests' pooled host, which valgrind cannot run.
+        let bundle = support::workspace_root().join("target/test-bundles/runtime-env.zip");
+        let plugin = Arc::new(host.load_file(&bundle).expect("run the full benchmark once first"));
+        let set = set_of(&host, [(plugin, PluginConfig::default())]);
+        for _ in 0..PROFILE_CALLS {
+            drop(set.job_runtime_env_vars(&deployment()));
+        }
         return;
     }
     // `cargo bench` passes `--bench`; any other argument filters nothing here.
