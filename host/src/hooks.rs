@@ -47,7 +47,10 @@ pub(crate) const BOOTSTRAP_INJECTION: HookSpec<Option<String>, Option<String>> =
         None => Ok(None),
     },
 };
-pub(crate) const JOB_RUNTIME_ENV_VARS: HookSpec<Vec<(String, String)>, Vec<(String, String)>> = HookSpec {
+/// Environment variables as ordered name/value pairs.
+type EnvVars = Vec<(String, String)>;
+
+pub(crate) const JOB_RUNTIME_ENV_VARS: HookSpec<EnvVars, EnvVars> = HookSpec {
     hook: Hook::JobRuntimeEnvVars,
     call: |exports, store, ctx| exports.call_job_runtime_env_vars(store, ctx),
     lift: |rules, vars| rules.check_env_vars(&vars).map(|()| vars),
