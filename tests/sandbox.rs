@@ -246,3 +246,25 @@ fn huge_random_buffers_are_refused_without_host_allocation() {
     assert!(message.contains("requested len 1073741824 exceeds limit 1048576"), "{message}");
     assert_eq!(outcomes[1].status.ok().unwrap().summary, "got 64 random bytes");
 }
+
+#[test]
+fn a_plugin_whose_start_up_never_finishes_times_out() {
+    let host = strict_host();
+    let manifest = paddock::Manifest::parse(b"name: slow-starter\nversion: 0.0.1\n").unwrap();
+    let bundle = std::env::temp_dir().join(format!("paddock-slow-starter-{}.zip", std::process::id()));
+    paddock::Bundle::write(&manifest, &support::component_bytes("startup-loop"), &bundle).unwrap();
+    let set = PluginSet::builder(host)
+        .add(host.load_file(&bundle).unwrap(), PluginConfig::default())
+        .unwrap()
+        .add(plugin(host, "neighbour-of-slow-starter"), mode("behave"))
+        .unwrap()
+        .build()
+        .unwrap();
+    let _ = std::fs::remove_file(&bundle);
+    // Its static constructors run before any hook body, even one it does not implement.
+    for _ in 0..2 {
+        let outcomes = set.dockerfile_injection(&Deployment::default());
+        assert_eq!(failure_of(&outcomes[0]).cause, FailureCause::Timeout { limit: Duration::from_millis(300) });
+        assert_eq!(outcomes[1].status, Status::Ok(vec!["RUN echo neighbour-of-slow-starter".to_string()]));
+    }
+}

@@ -18,8 +18,8 @@ use paddock::{Host, HostConfig, Manifest};
 pub const SAMPLES: [&str; 4] = ["hello-world", "runtime-env", "docker-layers", "deploy-recorder"];
 
 /// Guests built for the tests: the samples plus test-only ones.
-const GUEST_CRATES: [&str; 6] =
-    ["hello-world", "runtime-env", "docker-layers", "deploy-recorder", "misbehaving", "foreign-imports"];
+const GUEST_CRATES: [&str; 7] =
+    ["hello-world", "runtime-env", "docker-layers", "deploy-recorder", "misbehaving", "foreign-imports", "startup-loop"];
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
