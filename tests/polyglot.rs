@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use paddock::packaging::toolchain::{self, COMPONENTIZE_JS_DIR_ENV, COMPONENTIZE_PY_ENV};
-use paddock::packaging::{ComponentSource, bundle_and_load};
+use paddock::packaging::{ComponentSource, Language, bundle_and_load};
 use paddock::{
     ActionReport, Deployment, FailureCause, Host, HostConfig, Limits, Outcome, ParamValue, Plugin, PluginConfig,
     PluginSet, Status,
@@ -45,9 +45,9 @@ impl Lang {
 
     fn source(self) -> ComponentSource {
         match self {
-            Lang::Rust => ComponentSource::Cargo { target_dir: Some(guest_target_dir()) },
-            Lang::Python => ComponentSource::Python,
-            Lang::Js => ComponentSource::JavaScript,
+            Lang::Rust => ComponentSource::Source { language: Some(Language::Rust), target_dir: Some(guest_target_dir()) },
+            Lang::Python => ComponentSource::Source { language: Some(Language::Python), target_dir: None },
+            Lang::Js => ComponentSource::Source { language: Some(Language::JavaScript), target_dir: None },
         }
     }
 
@@ -380,7 +380,7 @@ fn a_missing_toolchain_is_an_error_saying_what_to_install() {
 
 #[test]
 fn the_language_is_detected_from_the_entry_file() {
-    use paddock::packaging::{Language, detect_language};
+    use paddock::packaging::detect_language;
     let root = workspace_root().join("sample-plugins");
     assert_eq!(detect_language(&root.join("polyglot-rust")), Ok(Language::Rust));
     assert_eq!(detect_language(&root.join("polyglot-python")), Ok(Language::Python));

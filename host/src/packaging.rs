@@ -35,22 +35,15 @@ pub const GUEST_TARGET: &str = "wasm32-wasip2";
 /// Where the component comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ComponentSource {
-    /// Build from source in the language [`detect_language`] finds in the
-    /// plugin directory; `target_dir` is used for Rust plugins only.
+    /// Build from the sources in the plugin directory: a Rust crate with
+    /// cargo, Python (`app.py`) with componentize-py, JavaScript
+    /// (`plugin.js`) with componentize-js.
     Source {
-        /// `--target-dir` for cargo; cargo's default when `None`.
+        /// The language; `None` lets [`detect_language`] find it.
+        language: Option<Language>,
+        /// `--target-dir` for cargo (Rust only); cargo's default when `None`.
         target_dir: Option<PathBuf>,
     },
-    /// Build the Rust crate in the plugin directory, optionally into a given
-    /// cargo target directory.
-    Cargo {
-        /// `--target-dir` for cargo; cargo's default when `None`.
-        target_dir: Option<PathBuf>,
-    },
-    /// Build the Python plugin (`app.py` with a `Hooks` class) with componentize-py.
-    Python,
-    /// Build the JavaScript plugin (`plugin.js` exporting `hooks`) with componentize-js.
-    JavaScript,
     /// Use an already built component file.
     Prebuilt(PathBuf),
 }
@@ -163,33 +156,32 @@ pub fn bundle_and_load(
         .map_err(|e| build_error(format!("cannot read {}: {e}; create it (see the README's manifest reference)", manifest_path.display())))?;
     let manifest = Manifest::parse(&manifest_bytes).map_err(|e| build_error(e.to_string()))?;
 
-    let language = match source {
-        ComponentSource::Prebuilt(_) => None,
-        ComponentSource::Source { .. } => Some(detect_language(dir).map_err(build_error)?),
-        ComponentSource::Cargo { .. } => Some(Language::Rust),
-        ComponentSource::Python => Some(Language::Python),
-        ComponentSource::JavaScript => Some(Language::JavaScript),
-    };
-    let target_dir = match source {
-        ComponentSource::Source { target_dir } | ComponentSource::Cargo { target_dir } => target_dir.as_deref(),
-        _ => None,
-    };
     // Python and JavaScript builds happen in a staging directory, removed
     // when `_staging` drops, after the component has been read.
     let mut _staging = None;
-    let component_path = match (source, language) {
-        (ComponentSource::Prebuilt(path), _) => path.clone(),
-        (_, Some(Language::Python)) => {
-            let (path, staging) = python::build(dir).map_err(build_error)?;
-            _staging = Some(staging);
-            path
+    // `origin` names where the component came from in load errors.
+    let (component_path, origin) = match source {
+        ComponentSource::Prebuilt(path) => (path.clone(), path.display().to_string()),
+        ComponentSource::Source { language, target_dir } => {
+            let language = match language {
+                Some(language) => *language,
+                None => detect_language(dir).map_err(build_error)?,
+            };
+            let path = match language {
+                Language::Rust => cargo_build(dir, target_dir.as_deref()).map_err(build_error)?,
+                Language::Python => {
+                    let (path, staging) = python::build(dir).map_err(build_error)?;
+                    _staging = Some(staging);
+                    path
+                }
+                Language::JavaScript => {
+                    let (path, staging) = javascript::build(dir).map_err(build_error)?;
+                    _staging = Some(staging);
+                    path
+                }
+            };
+            (path, format!("{language} plugin in {}", dir.display()))
         }
-        (_, Some(Language::JavaScript)) => {
-            let (path, staging) = javascript::build(dir).map_err(build_error)?;
-            _staging = Some(staging);
-            path
-        }
-        (_, _) => cargo_build(dir, target_dir).map_err(build_error)?,
     };
     let component = std::fs::read(&component_path)
         .map_err(|e| build_error(format!("cannot read component {}: {e}", component_path.display())))?;
@@ -207,10 +199,6 @@ pub fn bundle_and_load(
         component: component.clone(),
         component_sha256: component_sha256.clone(),
         archive_size: 0,
-    };
-    let origin = match language {
-        Some(language) => format!("{language} plugin in {}", dir.display()),
-        None => component_path.display().to_string(),
     };
     let plugin = host.load_bundle(bundle, &origin)?;
     Bundle::write(&manifest, &component, &out).map_err(|e| build_error(e.to_string()))?;

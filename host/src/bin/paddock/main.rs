@@ -180,7 +180,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let host = Host::with_config(config)?;
             let source = match wasm {
                 Some(path) => ComponentSource::Prebuilt(path),
-                None => ComponentSource::Source { target_dir },
+                None => ComponentSource::Source { language: None, target_dir },
             };
             let summary = bundle_plugin_dir(&host, &plugin_dir, &source, out.as_deref())?;
             println!(
