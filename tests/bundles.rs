@@ -216,5 +216,61 @@ fn imports_the_host_does_not_provide_are_all_listed_at_load() {
         error.starts_with("plugin `crafted` 1.0.0 (foreign.zip): the component imports interfaces this host does not provide: "),
         "{error}"
     );
-    assert!(error.contains("example:unknown/telemetry@1.0.0") && error.contains("acme:secrets/vault@2.1.0"), "{error}");
+    for missing in ["example:unknown/telemetry@1.0.0", "acme:secrets/vault@2.1.0", "wasi:http/handler@0.3.0"] {
+        assert!(error.contains(missing), "{missing} not listed in: {error}");
+    }
+}
+
+#[test]
+fn an_embedder_can_refuse_socket_imports_at_load() {
+    let strict = paddock::Host::with_config(paddock::HostConfig {
+        socket_imports: paddock::SocketImports::RejectAtLoad,
+        ..support::host_config()
+    })
+    .unwrap();
+    // The misbehaving guest probes TCP, UDP and DNS, so it imports wasi:sockets.
+    let error = strict.load_file(&support::misbehaving_bundle("socket-importer", 0)).unwrap_err().to_string();
+    assert!(
+        error.starts_with("plugin `socket-importer` 0.0.1 (")
+            && error.contains("the component imports interfaces this host does not provide: "),
+        "{error}"
+    );
+    for interface in ["wasi:sockets/tcp@0.2.", "wasi:sockets/udp@0.2.", "wasi:sockets/ip-name-lookup@0.2."] {
+        assert!(error.contains(interface), "{interface} not listed in: {error}");
+    }
+    assert!(!error.contains("wasi:sockets@0.2.x"), "sockets must not be offered: {error}");
+    // A plugin that never touches the network loads as before.
+    strict.load_file(&support::sample_bundle("hello-world")).unwrap();
+    // The default host loads the socket importer and denies it at run time
+    // (the sandbox tests check the denial).
+    host().load_file(&support::misbehaving_bundle("socket-importer", 0)).unwrap();
+}
+
+#[test]
+fn shipped_files_are_read_only_when_declared_and_within_their_budget() {
+    let declaring = b"name: crafted\nversion: 1.0.0\ncapabilities:\n  bundle-files: true\n";
+    let big = vec![b'x'; 40 << 10];
+    let bundle = |manifest: &'static [u8]| {
+        zip_of(&[
+            ("plugin-manifest.yaml", manifest),
+            ("plugin.wasm", EMPTY_COMPONENT),
+            ("files/a.bin", &big),
+            ("files/nested/b.bin", &big),
+        ])
+    };
+    let limits = BundleLimits { max_files_bytes: 64 << 10, ..BundleLimits::default() };
+
+    // Undeclared: the files are neither inflated nor counted.
+    let read_undeclared = Bundle::from_bytes(&bundle(GOOD_MANIFEST), &limits).unwrap();
+    assert!(read_undeclared.files.is_empty());
+
+    // Declared: 80 KiB together is over the 64 KiB budget, though each file fits.
+    let error = Bundle::from_bytes(&bundle(declaring), &limits).unwrap_err().to_string();
+    assert_eq!(error, "bundle entry `files/ (all files together)` inflates beyond 65536 bytes");
+
+    let roomy = BundleLimits { max_files_bytes: 100 << 10, ..limits };
+    let read = Bundle::from_bytes(&bundle(declaring), &roomy).unwrap();
+    let paths: Vec<&str> = read.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["a.bin", "nested/b.bin"]);
+    assert!(read.files.iter().all(|f| f.contents == big));
 }

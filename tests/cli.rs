@@ -145,6 +145,52 @@ fn run_all_on_the_sample_set_shows_every_contribution() {
 }
 
 #[test]
+fn bundle_ships_files_that_a_granted_plugin_reads_at_run_time() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("files/templates")).unwrap();
+    std::fs::write(dir.path().join("files/templates/banner.txt"), "shipped with the plugin").unwrap();
+    let component = support::component_path("misbehaving");
+    let zip = dir.path().join("shipper.zip");
+    let bundle = || {
+        paddock(&["bundle", dir.path().to_str().unwrap(), "--wasm", component.to_str().unwrap(), "-o", zip.to_str().unwrap()])
+    };
+
+    std::fs::write(dir.path().join("plugin-manifest.yaml"), "name: shipper\nversion: 1.0.0\n").unwrap();
+    let output = bundle();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("does not declare `capabilities: bundle-files: true`"), "{}", stderr(&output));
+    assert!(!zip.exists(), "nothing is written for a refused bundle");
+
+    let manifest = "name: shipper\nversion: 1.0.0\ncapabilities:\n  bundle-files: true\n";
+    std::fs::write(dir.path().join("plugin-manifest.yaml"), manifest).unwrap();
+    let output = bundle();
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let set_file = dir.path().join("set.yaml");
+    std::fs::write(
+        &set_file,
+        format!(
+            "plugins:\n  - bundle: {}\n    parameters: {{mode: bundle-files, path: templates/banner.txt}}\n",
+            zip.display()
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "deploy", "--set", set_file.to_str().unwrap(), "--format", "json"];
+        args.extend(extra);
+        paddock(&args)
+    };
+    let refused = run(&[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("--grant-bundle-files"), "{}", stderr(&refused));
+
+    let granted = run(&["--grant-bundle-files"]);
+    assert!(granted.status.success(), "{}", stderr(&granted));
+    let json: serde_json::Value = serde_json::from_slice(&granted.stdout).unwrap();
+    assert_eq!(json[0]["value"]["summary"], "shipped with the plugin");
+}
+
+#[test]
 fn run_exits_non_zero_when_a_plugin_fails_and_names_it() {
     let looper = misbehaving_bundle("cli-looper", 0);
     let set = tempfile::tempdir().unwrap();

@@ -7,12 +7,12 @@ mod support;
 
 use paddock::{Bundle, BundleLimits, Manifest};
 use proptest::prelude::*;
-use support::{GOOD_MANIFEST, zip_of};
+use support::zip_of;
 
 const EMPTY_COMPONENT: &[u8] = &[0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 
 fn small_limits() -> BundleLimits {
-    BundleLimits { max_archive_bytes: 1 << 20, max_component_bytes: 64 << 10, max_entries: 16 }
+    BundleLimits { max_archive_bytes: 1 << 20, max_component_bytes: 64 << 10, max_entries: 16, max_files_bytes: 64 << 10 }
 }
 
 proptest! {
@@ -28,7 +28,13 @@ proptest! {
         flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..16),
         cut in any::<prop::sample::Index>(),
     ) {
-        let mut bytes = zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST), ("plugin.wasm", EMPTY_COMPONENT)]);
+        // Declares bundle-files, so the shipped-files path is exercised too.
+        let mut bytes = zip_of(&[
+            ("plugin-manifest.yaml", b"name: crafted\nversion: 1.0.0\ncapabilities:\n  bundle-files: true\n"),
+            ("plugin.wasm", EMPTY_COMPONENT),
+            ("files/a.txt", b"hello"),
+            ("files/d/b.txt", b"world"),
+        ]);
         for (at, value) in flips {
             let at = at.index(bytes.len());
             bytes[at] ^= value;

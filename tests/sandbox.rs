@@ -211,7 +211,7 @@ fn a_capability_needs_both_the_declaration_and_the_grant() {
         "{error}"
     );
 
-    let grants = paddock::Grants { env: [("HTTP_PROXY".to_string(), "http://proxy:3128".to_string())].into() };
+    let grants = paddock::Grants { env: [("HTTP_PROXY".to_string(), "http://proxy:3128".to_string())].into(), ..Default::default() };
     let granting = Host::with_config(HostConfig { grants, ..support::host_config() }).unwrap();
     let set = PluginSet::builder(&granting)
         .add(granting.load_file(&declaring).unwrap(), mode("read-env"))
@@ -223,6 +223,50 @@ fn a_capability_needs_both_the_declaration_and_the_grant() {
     let outcomes = set.deploy(&Deployment::default());
     assert_eq!(outcomes[0].status.ok().unwrap().summary, "http://proxy:3128");
     assert_eq!(outcomes[1].status.ok().unwrap().summary, "environment variable not found", "granted only to the plugin that declared it");
+}
+
+#[test]
+fn bundle_files_are_readable_read_only_when_declared_and_granted() {
+    let shipped = [
+        paddock::BundleFile { path: "config.txt".into(), contents: b"region: eu-west-1\n".to_vec() },
+        paddock::BundleFile { path: "templates/run.sh".into(), contents: b"echo hello\n".to_vec() },
+    ];
+    let declaring =
+        support::misbehaving_bundle_with_files("file-shipper", "capabilities:\n  bundle-files: true\n", &shipped);
+    let error = host().load_file(&declaring).unwrap_err().to_string();
+    assert!(
+        error.starts_with("plugin `file-shipper` 0.0.1 (")
+            && error.contains("declares capability `bundle-files`, which this host does not grant"),
+        "{error}"
+    );
+
+    let grants = paddock::Grants { bundle_files: true, ..Default::default() };
+    let granting = Host::with_config(HostConfig { grants, ..support::host_config() }).unwrap();
+    let reading = |path: &str| PluginConfig {
+        id: None,
+        parameters: vec![("mode".into(), ParamValue::Text("bundle-files".into())), ("path".into(), ParamValue::Text(path.into()))],
+    };
+    let shipper = Arc::new(granting.load_file(&declaring).unwrap());
+    assert!(shipper.reads_bundle_files());
+    // Files shipped without the declaration are not even read.
+    let undeclared = support::misbehaving_bundle_with_files("files-undeclared", "", &shipped);
+    let set = PluginSet::builder(&granting)
+        .add(shipper.clone(), reading("config.txt"))
+        .unwrap()
+        .add(granting.load_file(&undeclared).unwrap(), reading("config.txt"))
+        .unwrap()
+        .build()
+        .unwrap();
+    let outcomes = set.deploy(&Deployment::default());
+    let report = |i: usize| outcomes[i].status.ok().unwrap_or_else(|| panic!("{:?}", outcomes[i].status)).clone();
+    assert_eq!(report(0).summary, "region: eu-west-1\n");
+    for (key, value) in report(0).details {
+        assert!(value.starts_with("denied"), "{key}: {value}");
+    }
+    assert!(report(1).summary.starts_with("denied"), "{}", report(1).summary);
+
+    let nested = PluginSet::builder(&granting).add(shipper, reading("templates/run.sh")).unwrap().build().unwrap();
+    assert_eq!(nested.deploy(&Deployment::default())[0].status.ok().unwrap().summary, "echo hello\n");
 }
 
 #[test]
@@ -252,7 +296,7 @@ fn a_plugin_whose_start_up_never_finishes_times_out() {
     let host = strict_host();
     let manifest = paddock::Manifest::parse(b"name: slow-starter\nversion: 0.0.1\n").unwrap();
     let bundle = std::env::temp_dir().join(format!("paddock-slow-starter-{}.zip", std::process::id()));
-    paddock::Bundle::write(&manifest, &support::component_bytes("startup-loop"), &bundle).unwrap();
+    paddock::Bundle::write(&manifest, &support::component_bytes("startup-loop"), &[], &bundle).unwrap();
     let set = PluginSet::builder(host)
         .add(host.load_file(&bundle).unwrap(), PluginConfig::default())
         .unwrap()
@@ -267,4 +311,58 @@ fn a_plugin_whose_start_up_never_finishes_times_out() {
         assert_eq!(failure_of(&outcomes[0]).cause, FailureCause::Timeout { limit: Duration::from_millis(300) });
         assert_eq!(outcomes[1].status, Status::Ok(vec!["RUN echo neighbour-of-slow-starter".to_string()]));
     }
+}
+
+fn table_grower(host: &Host, name: &str, edit: impl FnOnce(String) -> String) -> Arc<Plugin> {
+    let component = support::wat_component("table-grower.wat", edit);
+    Arc::new(host.load_file(&support::wat_bundle(name, &component)).unwrap())
+}
+
+#[test]
+fn unbounded_table_growth_hits_the_table_limit() {
+    let host = strict_host();
+    let set = PluginSet::builder(host)
+        .add(table_grower(host, "table-grower", |wat| wat), PluginConfig::default())
+        .unwrap()
+        .add(plugin(host, "neighbour-of-table-grower"), mode("behave"))
+        .unwrap()
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let outcomes = set.deploy(&Deployment::default());
+        let failure = failure_of(&outcomes[0]);
+        // The second growth (1 + 2 * 65 536 elements) is the first one over 100 000.
+        assert_eq!(failure.cause, FailureCause::TableLimit { limit: 100_000, requested: 131_073 });
+        assert_eq!(
+            failure.to_string(),
+            "plugin `table-grower` 0.0.1, hook `deploy`: exceeded the table limit of 100000 elements \
+             (asked for 131073; raise it with `Limits::table_elements`)"
+        );
+        assert_eq!(outcomes[1].status.ok().unwrap().summary, "behaved as neighbour-of-table-grower");
+    }
+}
+
+#[test]
+fn a_table_over_the_limit_at_start_up_is_refused_by_name() {
+    let huge_table = |wat: String| wat.replace("(table $grown 1 funcref)", "(table $grown 5000000 funcref)");
+    let component = support::wat_component("table-grower.wat", huge_table);
+    let bundle = support::wat_bundle("big-table", &component);
+
+    // The instance pool checks declared sizes when the plugin loads.
+    let error = strict_host().load_file(&bundle).unwrap_err().to_string();
+    assert!(error.starts_with("plugin `big-table` 0.0.1 ("), "{error}");
+    assert!(error.contains("declares more than this host's limits allow"), "{error}");
+    assert!(error.contains("minimum element size of 5000000 which exceeds the limit of 100000"), "{error}");
+
+    // Without a pool the limiter refuses it when the instance is created.
+    let unpooled = Host::with_config(HostConfig { instance_pool: None, ..support::host_config() }).unwrap();
+    let set = PluginSet::builder(&unpooled)
+        .add(Arc::new(unpooled.load_file(&bundle).unwrap()), PluginConfig::default())
+        .unwrap()
+        .build()
+        .unwrap();
+    let outcomes = set.job_runtime_env_vars(&Deployment::default());
+    let failure = failure_of(&outcomes[0]);
+    assert_eq!(failure.cause, FailureCause::TableLimit { limit: 100_000, requested: 5_000_000 }, "{failure}");
+    assert!(failure.to_string().starts_with("plugin `big-table` 0.0.1, hook `job-runtime-env-vars`: exceeded the table limit"));
 }

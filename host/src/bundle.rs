@@ -7,7 +7,7 @@ use std::path::{Component as PathComponent, Path};
 
 use sha2::{Digest, Sha256};
 
-use crate::manifest::{MANIFEST_FILE, Manifest, ManifestError};
+use crate::manifest::{BUNDLE_FILES_DIR, MANIFEST_FILE, Manifest, ManifestError};
 
 /// Size caps applied while reading a bundle. The defaults fit a Python or
 /// JavaScript component (10-20 MB) with room to spare.
@@ -19,6 +19,9 @@ pub struct BundleLimits {
     pub max_component_bytes: u64,
     /// Most entries (files and directories) a bundle may hold.
     pub max_entries: usize,
+    /// Largest total of inflated `files/` entries, read only for plugins
+    /// that declare `bundle-files`.
+    pub max_files_bytes: u64,
 }
 
 impl Default for BundleLimits {
@@ -27,6 +30,7 @@ impl Default for BundleLimits {
             max_archive_bytes: 64 * 1024 * 1024,
             max_component_bytes: 64 * 1024 * 1024,
             max_entries: 256,
+            max_files_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -104,6 +108,18 @@ pub struct Bundle {
     pub component_sha256: String,
     /// Size of the archive in bytes.
     pub archive_size: u64,
+    /// The files under `files/`, when the manifest declares `bundle-files`
+    /// (otherwise they are not even inflated).
+    pub files: Vec<BundleFile>,
+}
+
+/// A file shipped under `files/` for a plugin to read at run time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleFile {
+    /// Path below `files/`, `/`-separated, already checked to stay inside it.
+    pub path: String,
+    /// The file's contents.
+    pub contents: Vec<u8>,
 }
 
 /// The 8-byte preamble of a component binary: magic, version 0x0d, layer 1.
@@ -143,6 +159,7 @@ impl Bundle {
         }
 
         let mut seen = HashSet::new();
+        let mut shipped_files = Vec::new();
         for index in 0..archive.len() {
             let entry = archive.by_index_raw(index).map_err(|e| BundleError::NotZip(e.to_string()))?;
             let display = crate::sanitize::for_terminal(&String::from_utf8_lossy(entry.name_raw()), 200);
@@ -161,8 +178,14 @@ impl Bundle {
                     "bundles carry portable WebAssembly only; the host compiles it itself, never loads shipped native code",
                 ));
             }
-            if !entry.is_dir() && !seen.insert(normalized.clone()) {
+            if entry.is_dir() {
+                continue;
+            }
+            if !seen.insert(normalized.clone()) {
                 return Err(bad("another entry has the same path"));
+            }
+            if let Some(path) = normalized.strip_prefix(BUNDLE_FILES_DIR).and_then(|p| p.strip_prefix('/')) {
+                shipped_files.push((normalized.clone(), path.to_string()));
             }
         }
 
@@ -172,12 +195,28 @@ impl Bundle {
         let component = read_entry(&mut archive, &manifest.component, limits.max_component_bytes)?;
         check_component_preamble(&manifest.component, &component)?;
         let component_sha256 = hex::encode(Sha256::digest(&component));
-        Ok(Bundle { manifest, component, component_sha256, archive_size })
+        let mut files = Vec::new();
+        if manifest.capabilities.bundle_files {
+            let mut budget = limits.max_files_bytes;
+            for (entry_name, path) in shipped_files {
+                let contents = read_entry(&mut archive, &entry_name, budget).map_err(|error| match error {
+                    BundleError::EntryTooLarge { .. } => BundleError::EntryTooLarge {
+                        name: format!("{BUNDLE_FILES_DIR}/ (all files together)"),
+                        limit: limits.max_files_bytes,
+                    },
+                    other => other,
+                })?;
+                budget -= contents.len() as u64;
+                files.push(BundleFile { path, contents });
+            }
+        }
+        Ok(Bundle { manifest, component, component_sha256, archive_size, files })
     }
 
-    /// Writes a bundle holding `manifest` (re-serialised) and `component`
-    /// (stored at `manifest.component`) to `out`, replacing it atomically.
-    pub fn write(manifest: &Manifest, component: &[u8], out: &Path) -> Result<(), BundleError> {
+    /// Writes a bundle holding `manifest` (re-serialised), `component`
+    /// (stored at `manifest.component`) and `files` (under `files/`) to
+    /// `out`, replacing it atomically.
+    pub fn write(manifest: &Manifest, component: &[u8], files: &[BundleFile], out: &Path) -> Result<(), BundleError> {
         check_component_preamble(&manifest.component, component)?;
         let write_err = |e: &dyn std::fmt::Display| BundleError::Write(format!("{}: {e}", out.display()));
         let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -188,6 +227,10 @@ impl Bundle {
         zip.write_all(manifest.to_yaml().as_bytes()).map_err(|e| write_err(&e))?;
         zip.start_file(manifest.component.as_str(), options).map_err(|e| write_err(&e))?;
         zip.write_all(component).map_err(|e| write_err(&e))?;
+        for file in files {
+            zip.start_file(format!("{BUNDLE_FILES_DIR}/{}", file.path), options).map_err(|e| write_err(&e))?;
+            zip.write_all(&file.contents).map_err(|e| write_err(&e))?;
+        }
         let bytes = zip.finish().map_err(|e| write_err(&e))?.into_inner();
 
         // Write beside the target and rename, so a failed write never leaves

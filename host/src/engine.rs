@@ -1,7 +1,6 @@
 //! The host: one wasmtime `Engine` and `Linker` shared by every plugin, an
 //! epoch ticker for deadlines, and loading of bundles into [`Plugin`]s.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -14,6 +13,7 @@ use crate::bindings::{Plugin as PluginWorld, PluginPre};
 use crate::bundle::{Bundle, BundleLimits};
 use crate::cache::{CompileCache, CompileOrigin};
 use crate::error::Error;
+use crate::grants::Grants;
 use crate::plugin::{ExportedInterface, LoadStats, Plugin};
 use crate::sandbox::{Limits, SandboxState};
 use crate::validate::OutputRules;
@@ -23,8 +23,7 @@ use crate::validate::OutputRules;
 pub const HOOKS_INTERFACE: &str = "paddock:plugin/hooks@0.1.0";
 
 /// Packages whose interfaces the linker provides, with the version prefix
-/// it accepts. Network interfaces are linked so ordinary language runtimes
-/// load, but every socket operation is denied by the WASI context.
+/// it accepts. `wasi:sockets` is subject to [`SocketImports`].
 const PROVIDED_PACKAGES: &[(&str, &str)] = &[
     ("wasi:cli", "0.2."),
     ("wasi:clocks", "0.2."),
@@ -53,15 +52,23 @@ pub struct HostConfig {
     /// sized from `limits`, so a fresh instance per call is cheap. `None`
     /// allocates on demand.
     pub instance_pool: Option<PoolSize>,
+    /// Whether components that import `wasi:sockets` load at all.
+    pub socket_imports: SocketImports,
 }
 
-/// Capabilities the embedder allows. A plugin gets a grant only if its
-/// manifest declares it and it is listed here; declaring one that is not
-/// listed fails the load.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Grants {
-    /// Environment variables plugins may read, with the values they see.
-    pub env: BTreeMap<String, String>,
+/// What the host does with a component that imports `wasi:sockets`. Either
+/// way no plugin ever opens a socket or resolves a name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SocketImports {
+    /// Load it; every socket operation fails with `access-denied`. The
+    /// default, because CPython (componentize-py) imports `wasi:sockets`
+    /// whether or not the plugin uses the network.
+    #[default]
+    DenyAtRunTime,
+    /// Refuse to load it, naming the imports: for embedders that run no
+    /// Python plugins and want network use caught at load time.
+    RejectAtLoad,
 }
 
 /// How many instances the pooling allocator keeps slots for. Each slot
@@ -88,6 +95,7 @@ impl Default for HostConfig {
             cache: crate::cache::default_dir().map(CompileCache::new),
             instance_pool: Some(PoolSize::default()),
             grants: Grants::default(),
+            socket_imports: SocketImports::default(),
         }
     }
 }
@@ -167,19 +175,42 @@ impl Host {
         self.load_bundle(bundle, &path.display().to_string())
     }
 
-    /// Compiles and links an already read bundle; `source` names where it came
-    /// from in errors.
+    /// Compiles and links an already read bundle and grants it what its
+    /// manifest declares; `source` names where it came from in errors.
     pub fn load_bundle(&self, bundle: Bundle, source: &str) -> Result<Plugin, Error> {
-        let load_error = |problem: String| Error::Load {
-            plugin: bundle.manifest.name.clone(),
-            version: bundle.manifest.version.to_string(),
-            origin: source.to_string(),
-            problem,
-        };
+        let (pre, exports, stats) = self.link(&bundle, source)?;
+        let grants = self
+            .inner
+            .config
+            .grants
+            .resolve(&bundle.manifest, &bundle.files)
+            .map_err(|problem| load_error(&bundle, source, problem))?;
+        Ok(Plugin::new(bundle, source.to_string(), exports, pre, stats, grants))
+    }
+
+    /// Compiles and links `bundle` without granting anything: checks that
+    /// this host could run it, given the grants its manifest declares.
+    pub fn check_bundle(&self, bundle: &Bundle, source: &str) -> Result<(), Error> {
+        self.link(bundle, source).map(drop)
+    }
+
+    fn link(&self, bundle: &Bundle, source: &str) -> Result<(PluginPre<SandboxState>, Vec<ExportedInterface>, LoadStats), Error> {
+        let load_error = |problem: String| load_error(bundle, source, problem);
         let started = Instant::now();
         let (component, origin) = self
-            .compile(&bundle)
-            .map_err(|e| load_error(format!("the component does not compile: {e:#}")))?;
+            .compile(bundle)
+            .map_err(|e| {
+                let error = format!("{e:#}");
+                // The pooling allocator checks declared sizes at compile time.
+                if error.contains("pooling allocator") {
+                    load_error(format!(
+                        "the component declares more than this host's limits allow: {error}; raise \
+                         `Limits::memory_bytes` / `Limits::table_elements` or make the plugin smaller"
+                    ))
+                } else {
+                    load_error(format!("the component does not compile: {error}"))
+                }
+            })?;
         let compile_time = started.elapsed();
         let exports = self.exported_interfaces(&component);
         if !exports.iter().any(|export| export.name == HOOKS_INTERFACE) {
@@ -189,39 +220,20 @@ impl Host {
                 if found.is_empty() { "nothing".to_string() } else { found.join(", ") }
             )));
         }
-        let env = self.grant_env(&bundle.manifest).map_err(load_error)?;
+        let unprovided = self.unprovided_imports(&component);
+        if !unprovided.is_empty() {
+            return Err(load_error(format!(
+                "the component imports interfaces this host does not provide: {}; plugins may import only {}",
+                unprovided.join(", "),
+                self.provided_packages().map(|(package, version)| format!("{package}@{version}x")).collect::<Vec<_>>().join(", ")
+            )));
+        }
         let instance_pre = self.inner.linker.instantiate_pre(&component).map_err(|e| {
-            let unknown = self.unprovided_imports(&component);
-            if unknown.is_empty() {
-                load_error(format!("the component's imports do not match what this host provides: {e:#}"))
-            } else {
-                load_error(format!(
-                    "the component imports interfaces this host does not provide: {}; plugins may import only \
-                     WASI 0.2 (cli, clocks, filesystem, io, random, sockets) and `paddock:plugin` 0.1 interfaces",
-                    unknown.join(", ")
-                ))
-            }
+            load_error(format!("the component's imports do not match what this host provides: {e:#}"))
         })?;
         let pre = PluginPre::new(instance_pre)
             .map_err(|e| load_error(format!("the component's exports do not match `{HOOKS_INTERFACE}`: {e:#}")))?;
-        Ok(Plugin::new(bundle, source.to_string(), exports, pre, LoadStats { origin, compile_time }, env))
-    }
-
-    /// The env vars a plugin declared, with the values the embedder grants.
-    fn grant_env(&self, manifest: &crate::Manifest) -> Result<Vec<(String, String)>, String> {
-        let granted = &self.inner.config.grants.env;
-        manifest
-            .capabilities
-            .env
-            .iter()
-            .map(|name| match granted.get(name) {
-                Some(value) => Ok((name.clone(), value.clone())),
-                None => Err(format!(
-                    "declares capability `env: {name}`, which this host does not grant; grant it \
-                     (`HostConfig::grants`, CLI `--grant-env {name}`) or remove it from the manifest"
-                )),
-            })
-            .collect()
+        Ok((pre, exports, LoadStats { origin, compile_time }))
     }
 
     fn compile(&self, bundle: &Bundle) -> wasmtime::Result<(Component, CompileOrigin)> {
@@ -249,12 +261,19 @@ impl Host {
                     Some((package, rest)) => (package, rest.split_once('@').map(|(_, v)| v).unwrap_or("")),
                     None => return true,
                 };
-                !PROVIDED_PACKAGES
-                    .iter()
-                    .any(|(provided, major_minor)| package == *provided && version.starts_with(major_minor))
+                !self
+                    .provided_packages()
+                    .any(|(provided, major_minor)| package == provided && version.starts_with(major_minor))
             })
             .map(|name| crate::sanitize::for_terminal(name, 200))
             .collect()
+    }
+
+    /// The packages plugins may import, with the version prefix accepted.
+    fn provided_packages(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        PROVIDED_PACKAGES.iter().copied().filter(|(package, _)| {
+            *package != "wasi:sockets" || self.inner.config.socket_imports == SocketImports::DenyAtRunTime
+        })
     }
 
     fn exported_interfaces(&self, component: &Component) -> Vec<ExportedInterface> {
@@ -306,6 +325,15 @@ fn pooling_config(pool: PoolSize, limits: &Limits) -> PoolingAllocationConfig {
         .max_component_instance_size(8 << 20)
         .max_core_instance_size(8 << 20);
     config
+}
+
+fn load_error(bundle: &Bundle, source: &str, problem: String) -> Error {
+    Error::Load {
+        plugin: bundle.manifest.name.clone(),
+        version: bundle.manifest.version.to_string(),
+        origin: source.to_string(),
+        problem,
+    }
 }
 
 impl std::fmt::Debug for Host {

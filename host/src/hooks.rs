@@ -77,7 +77,8 @@ pub(crate) struct LiveInstance {
 
 fn instantiate(host: &Host, plugin: &Plugin, hook: Hook) -> Result<LiveInstance, FailureCause> {
     let limits = host.limits();
-    let mut store = Store::new(host.engine(), SandboxState::new(limits, plugin.shared_name(), hook.name(), plugin.granted_env()));
+    let state = SandboxState::new(limits, plugin.shared_name(), hook.name(), &plugin.grants).map_err(FailureCause::Instantiate)?;
+    let mut store = Store::new(host.engine(), state);
     store.limiter(|state| &mut state.limiter);
     store.epoch_deadline_trap();
     // Start-up code runs under the same deadline as the hook.

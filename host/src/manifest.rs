@@ -25,6 +25,7 @@ pub const MANIFEST_FILE: &str = "plugin-manifest.yaml";
 /// component: plugin.wasm      # optional, default plugin.wasm
 /// capabilities:               # optional; each grant must also be allowed by the embedder
 ///   env: [HTTP_PROXY]
+///   bundle-files: true        # read-only view of the bundle's `files/` at `/bundle`
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Manifest {
@@ -54,12 +55,24 @@ pub struct Capabilities {
     /// embedder decides their values.
     #[serde(default)]
     pub env: Vec<String>,
+    /// A read-only view of the files shipped under `files/` in the plugin's
+    /// own bundle, mounted at [`BUNDLE_FILES_MOUNT`]. Nothing else of the
+    /// host's filesystem becomes visible.
+    #[serde(default, rename = "bundle-files", skip_serializing_if = "std::ops::Not::not")]
+    pub bundle_files: bool,
 }
+
+/// Where a plugin granted `bundle-files` sees them.
+pub const BUNDLE_FILES_MOUNT: &str = "/bundle";
+
+/// The folder, in a bundle and in a plugin directory, whose files a plugin
+/// granted `bundle-files` can read.
+pub const BUNDLE_FILES_DIR: &str = "files";
 
 impl Capabilities {
     /// True when nothing is requested.
     pub fn is_empty(&self) -> bool {
-        self.env.is_empty()
+        self.env.is_empty() && !self.bundle_files
     }
 }
 

@@ -19,10 +19,10 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::bundle::Bundle;
+use crate::bundle::{Bundle, BundleFile};
 use crate::engine::Host;
 use crate::error::Error;
-use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::manifest::{BUNDLE_FILES_DIR, MANIFEST_FILE, Manifest};
 use crate::plugin::Plugin;
 
 /// Paddock's WIT, `paddock:plugin@0.1.0`, as this host was built with it.
@@ -131,25 +131,60 @@ pub struct BundleSummary {
 
 /// Builds the plugin in `dir` (which holds `plugin-manifest.yaml`) and writes
 /// its bundle to `out`, or to `<dir>/<name>-<version>.zip` when `out` is None.
-/// The component is loaded by `host` before anything is written, so a bundle
-/// that is written is one this host can run.
+/// The component is compiled and linked by `host` before anything is written,
+/// so a bundle that is written is one this host can run. Capabilities are
+/// not checked against the host's grants: granting is the operator's call
+/// at run time, not the author's at build time.
 pub fn bundle_plugin_dir(
     host: &Host,
     dir: &Path,
     source: &ComponentSource,
     out: Option<&Path>,
 ) -> Result<BundleSummary, Error> {
-    bundle_and_load(host, dir, source, out).map(|(summary, _plugin)| summary)
+    let staged = stage(dir, source, out)?;
+    host.check_bundle(&staged.bundle, &staged.origin)?;
+    staged.write()
 }
 
-/// [`bundle_plugin_dir`], also returning the plugin loaded to verify the
-/// bundle, so a caller that runs it next does not compile the component again.
+/// [`bundle_plugin_dir`], also returning the plugin loaded (with the host's
+/// grants) to verify the bundle, so a caller that runs it next does not
+/// compile the component again.
 pub fn bundle_and_load(
     host: &Host,
     dir: &Path,
     source: &ComponentSource,
     out: Option<&Path>,
 ) -> Result<(BundleSummary, Plugin), Error> {
+    let staged = stage(dir, source, out)?;
+    let plugin = host.load_bundle(staged.bundle.clone(), &staged.origin)?;
+    Ok((staged.write()?, plugin))
+}
+
+/// A bundle built in memory, not yet written.
+struct Staged {
+    bundle: Bundle,
+    /// Where the component came from, for load errors.
+    origin: String,
+    dir: PathBuf,
+    out: PathBuf,
+}
+
+impl Staged {
+    fn write(self) -> Result<BundleSummary, Error> {
+        let Staged { bundle, dir, out, .. } = self;
+        Bundle::write(&bundle.manifest, &bundle.component, &bundle.files, &out)
+            .map_err(|e| Error::Build { dir: dir.display().to_string(), problem: e.to_string() })?;
+        Ok(BundleSummary {
+            component_size: bundle.component.len(),
+            component_sha256: bundle.component_sha256,
+            manifest: bundle.manifest,
+            path: out,
+        })
+    }
+}
+
+/// Builds the component and gathers the manifest and shipped files.
+fn stage(dir: &Path, source: &ComponentSource, out: Option<&Path>) -> Result<Staged, Error> {
     let build_error = |problem: String| Error::Build { dir: dir.display().to_string(), problem };
     let manifest_path = dir.join(MANIFEST_FILE);
     let manifest_bytes = std::fs::read(&manifest_path)
@@ -187,22 +222,58 @@ pub fn bundle_and_load(
         .map_err(|e| build_error(format!("cannot read component {}: {e}", component_path.display())))?;
     crate::bundle::check_component_preamble(&component_path.display().to_string(), &component)
         .map_err(|e| build_error(e.to_string()))?;
+    let files = shipped_files(dir, &manifest).map_err(build_error)?;
 
-    let component_size = component.len();
     let component_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&component));
     let out = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| dir.join(format!("{}-{}.zip", manifest.name, manifest.version)));
-    // Verify by loading exactly what will be shipped, before writing anything.
-    let bundle = Bundle {
-        manifest: manifest.clone(),
-        component: component.clone(),
-        component_sha256: component_sha256.clone(),
-        archive_size: 0,
-    };
-    let plugin = host.load_bundle(bundle, &origin)?;
-    Bundle::write(&manifest, &component, &out).map_err(|e| build_error(e.to_string()))?;
-    Ok((BundleSummary { manifest, path: out, component_size, component_sha256 }, plugin))
+    Ok(Staged {
+        bundle: Bundle { manifest, component, component_sha256, archive_size: 0, files },
+        origin,
+        dir: dir.to_path_buf(),
+        out,
+    })
+}
+
+/// The files under the plugin directory's `files/`, for a plugin that
+/// declares `bundle-files`. Shipping them without the declaration is refused:
+/// the plugin could never read them.
+fn shipped_files(dir: &Path, manifest: &Manifest) -> Result<Vec<BundleFile>, String> {
+    let root = dir.join(BUNDLE_FILES_DIR);
+    if !root.is_dir() {
+        return Ok(Vec::new());
+    }
+    if !manifest.capabilities.bundle_files {
+        return Err(format!(
+            "{} exists but the manifest does not declare `capabilities: bundle-files: true`; \
+             declare it so the plugin can read them, or remove the folder",
+            root.display()
+        ));
+    }
+    let mut files = Vec::new();
+    let mut pending = vec![root.clone()];
+    while let Some(folder) = pending.pop() {
+        let entries = std::fs::read_dir(&folder).map_err(|e| format!("cannot list {}: {e}", folder.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| format!("cannot list {}: {e}", folder.display()))?.path();
+            let kind = std::fs::symlink_metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.file_type();
+            if kind.is_dir() {
+                pending.push(path);
+            } else if kind.is_file() {
+                let relative = path.strip_prefix(&root).map_err(|e| format!("{}: {e}", path.display()))?;
+                let parts: Option<Vec<&str>> = relative.components().map(|part| part.as_os_str().to_str()).collect();
+                let relative = parts.ok_or_else(|| format!("{}: file names must be UTF-8", path.display()))?.join("/");
+                let contents = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                files.push(BundleFile { path: relative, contents });
+            } else {
+                return Err(format!("{} is not a regular file; bundles carry no links or devices", path.display()));
+            }
+        }
+    }
+    // Directory order varies between filesystems; bundles should not.
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
 }
 
 /// Runs `cargo build --release --target wasm32-wasip2` for the crate in

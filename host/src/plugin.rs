@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::bindings::PluginPre;
 use crate::bundle::Bundle;
 use crate::cache::CompileOrigin;
+use crate::grants::PluginGrants;
 use crate::manifest::Manifest;
 use crate::sandbox::SandboxState;
 
@@ -38,7 +39,7 @@ pub struct Plugin {
     source: String,
     exports: Vec<ExportedInterface>,
     load_stats: LoadStats,
-    granted_env: Vec<(String, String)>,
+    pub(crate) grants: PluginGrants,
     pub(crate) pre: PluginPre<SandboxState>,
 }
 
@@ -49,7 +50,7 @@ impl Plugin {
         exports: Vec<ExportedInterface>,
         pre: PluginPre<SandboxState>,
         load_stats: LoadStats,
-        granted_env: Vec<(String, String)>,
+        grants: PluginGrants,
     ) -> Plugin {
         Plugin {
             name: Arc::from(bundle.manifest.name.as_str()),
@@ -60,7 +61,7 @@ impl Plugin {
             source,
             exports,
             load_stats,
-            granted_env,
+            grants,
             pre,
         }
     }
@@ -111,7 +112,12 @@ impl Plugin {
 
     /// Environment variables granted to this plugin, with their values.
     pub fn granted_env(&self) -> &[(String, String)] {
-        &self.granted_env
+        &self.grants.env
+    }
+
+    /// Whether this plugin reads its bundle's `files/` at `/bundle`.
+    pub fn reads_bundle_files(&self) -> bool {
+        self.grants.bundle_files.is_some()
     }
 
     /// Interfaces the component exports.

@@ -11,9 +11,11 @@ use std::time::Duration;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::bindings::paddock::plugin::logging::{self, Level};
+use crate::grants::PluginGrants;
+use crate::manifest::BUNDLE_FILES_MOUNT;
 
 /// Per-call resource limits. Every hook call gets them afresh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,21 +97,32 @@ pub(crate) struct SandboxState {
 }
 
 impl SandboxState {
-    pub(crate) fn new(limits: &Limits, plugin: Arc<str>, hook: &'static str, env: &[(String, String)]) -> SandboxState {
+    /// Fails only if a granted bundle-files directory cannot be opened.
+    pub(crate) fn new(
+        limits: &Limits,
+        plugin: Arc<str>,
+        hook: &'static str,
+        grants: &PluginGrants,
+    ) -> Result<SandboxState, String> {
         let console = ConsoleCapture::new(limits.max_console_bytes);
-        // Deny by default: no args, preopened directories, stdin or network,
-        // and only the env vars granted (declared by the plugin and allowed
-        // by the embedder). stdout/stderr go to a bounded in-memory tail.
-        let wasi = WasiCtxBuilder::new()
-            .envs(env)
+        // Deny by default: no args, stdin or network, and only what the
+        // plugin declared and the embedder allowed: env vars and a read-only
+        // view of its own bundle's files. stdout/stderr go to a bounded
+        // in-memory tail.
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.envs(&grants.env)
             .max_random_size(limits.max_random_bytes)
             .stdout(console.clone())
             .stderr(console.clone())
             .allow_tcp(false)
             .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
-        SandboxState {
+            .allow_ip_name_lookup(false);
+        if let Some(dir) = &grants.bundle_files {
+            wasi.preopened_dir(dir.path(), BUNDLE_FILES_MOUNT, FsPerms::ReadOnly)
+                .map_err(|e| format!("cannot open its bundle files at {}: {e:#}", dir.path().display()))?;
+        }
+        let wasi = wasi.build();
+        Ok(SandboxState {
             wasi,
             table: ResourceTable::new(),
             limiter: Limiter {
@@ -122,7 +135,7 @@ impl SandboxState {
             hook,
             log_budget: limits.max_log_bytes,
             logs_dropped: 0,
-        }
+        })
     }
 
     /// Resets the per-call state of an instance that is being reused.

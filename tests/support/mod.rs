@@ -101,9 +101,15 @@ pub fn misbehaving_bundle(name: &str, priority: i32) -> PathBuf {
 
 /// A bundle of the misbehaving guest under `name`, with `extra` manifest YAML.
 pub fn misbehaving_bundle_with(name: &str, extra: &str) -> PathBuf {
+    misbehaving_bundle_with_files(name, extra, &[])
+}
+
+/// A bundle of the misbehaving guest under `name`, with `extra` manifest
+/// YAML and `files` shipped under `files/`.
+pub fn misbehaving_bundle_with_files(name: &str, extra: &str, files: &[paddock::BundleFile]) -> PathBuf {
     let manifest = Manifest::parse(format!("name: {name}\nversion: 0.0.1\n{extra}").as_bytes()).expect("manifest");
     let out = out_dir().join(format!("{name}.zip"));
-    paddock::Bundle::write(&manifest, &component_bytes("misbehaving"), &out).expect("write bundle");
+    paddock::Bundle::write(&manifest, &component_bytes("misbehaving"), files, &out).expect("write bundle");
     out
 }
 
@@ -141,4 +147,32 @@ pub fn paddock(args: &[&str]) -> std::process::Output {
         .env(paddock::cache::CACHE_DIR_ENV, test_cache_dir())
         .output()
         .expect("run paddock")
+}
+
+/// A component from a hand-written core module in `tests/wat/`, with
+/// Paddock's WIT world embedded, for behaviour no source language emits on
+/// demand. `edit` rewrites the WAT text first, to derive variants of one file.
+pub fn wat_component(file_name: &str, edit: impl FnOnce(String) -> String) -> Vec<u8> {
+    let path = workspace_root().join("tests").join("wat").join(file_name);
+    let source = edit(std::fs::read_to_string(&path).expect("read WAT guest"));
+    let mut module = wat::parse_str(&source).expect("the WAT guest parses");
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve.push_dir(workspace_root().join("wit")).expect("parse wit/");
+    let world = resolve.select_world(&[package], Some("plugin")).expect("world `plugin`");
+    wit_component::embed_component_metadata(&mut module, &resolve, world, wit_component::StringEncoding::UTF8)
+        .expect("embed the world");
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .expect("a core module that fits the world")
+        .validate(true)
+        .encode()
+        .expect("encode the component")
+}
+
+/// A bundle of a WAT guest under `name`.
+pub fn wat_bundle(name: &str, component: &[u8]) -> PathBuf {
+    let manifest = Manifest::parse(format!("name: {name}\nversion: 0.0.1\n").as_bytes()).expect("manifest");
+    let out = out_dir().join(format!("{name}.zip"));
+    paddock::Bundle::write(&manifest, component, &[], &out).expect("write bundle");
+    out
 }

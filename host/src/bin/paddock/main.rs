@@ -27,6 +27,10 @@ struct Cli {
     /// its value from paddock's own environment. Repeatable.
     #[arg(long, global = true, value_name = "NAME")]
     grant_env: Vec<String>,
+    /// Let plugins that declare `capabilities: {bundle-files: true}` read the
+    /// files shipped under `files/` in their own bundle, read-only, at /bundle.
+    #[arg(long, global = true)]
+    grant_bundle_files: bool,
     /// Compile every component on load; neither read nor write the cache.
     #[arg(long, global = true, conflicts_with = "cache_dir")]
     no_cache: bool,
@@ -151,7 +155,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let mut grants = paddock::Grants::default();
+    let mut grants = paddock::Grants { bundle_files: cli.grant_bundle_files, ..paddock::Grants::default() };
     for name in &cli.grant_env {
         let value = std::env::var(name)
             .with_context(|| format!("cannot grant `{name}`: it is not set (as UTF-8) in paddock's environment"))?;

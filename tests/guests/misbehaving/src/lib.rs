@@ -36,6 +36,13 @@ impl Plugin for Misbehaving {
                 .detail("/etc/passwd", describe(std::fs::read_to_string("/etc/passwd")))
                 .detail(".", describe(std::fs::read_dir(".").map(|d| d.count()))))
             ,
+            "bundle-files" => {
+                let path = format!("/bundle/{}", ctx.text("path").unwrap_or("config.txt"));
+                Ok(ActionReport::new(std::fs::read_to_string(&path).unwrap_or_else(|e| format!("denied: {e}")))
+                    .detail("write", describe(std::fs::write("/bundle/written.txt", "plugin was here")))
+                    .detail("escape", describe(std::fs::read_to_string("/bundle/../../etc/passwd")))
+                    .detail("host root", describe(std::fs::read_dir("/"))))
+            }
             "random" => {
                 let size = ctx.integer("bytes").unwrap_or(1 << 30) as u64;
                 let bytes = wasip2::random::random::get_random_bytes(size);
