@@ -24,10 +24,16 @@ fn second_load_comes_from_the_cache_with_identical_results() {
 
     let cold = host.load_file(&bundle).unwrap();
     assert_eq!(cold.load_stats().origin, CompileOrigin::CompiledAndCached);
+    let sha256 = cold.component_sha256().to_string();
+    let expected = env_vars(&host, cold); // drops the plugin
+
     let warm = host.load_file(&bundle).unwrap();
     assert_eq!(warm.load_stats().origin, CompileOrigin::FromCache);
-    let sha256 = warm.component_sha256().to_string();
-    assert_eq!(env_vars(&host, cold), env_vars(&host, warm));
+    // While one plugin holds the component, another load shares it.
+    let shared = host.load_file(&bundle).unwrap();
+    assert_eq!(shared.load_stats().origin, CompileOrigin::AlreadyLoaded);
+    assert_eq!(env_vars(&host, warm), expected);
+    assert_eq!(env_vars(&host, shared), expected);
 
     // Another host (another process, in real life) reuses the entry.
     let other = host_with_cache(dir.path());
@@ -73,9 +79,14 @@ fn the_cli_precompiles_shows_and_clears_the_cache() {
     let second = paddock(&["precompile", bundle, "--cache-dir", cache_dir]);
     assert!(String::from_utf8_lossy(&second.stdout).contains("deploy-recorder 0.2.0: already cached in"));
 
+    // Compiling needs no grants: the operator decides those at run time.
+    let declaring = support::misbehaving_bundle_with("precompiled-proxy-user", "capabilities:\n  env: [HTTP_PROXY]\n");
+    let ungranted = paddock(&["precompile", declaring.to_str().unwrap(), "--cache-dir", cache_dir]);
+    assert!(ungranted.status.success(), "{}", String::from_utf8_lossy(&ungranted.stdout));
+
     let show = String::from_utf8_lossy(&paddock(&["cache", "--cache-dir", cache_dir]).stdout).into_owned();
-    assert!(show.contains("1 components"), "{show}");
+    assert!(show.contains("2 components"), "{show}");
     let clear = String::from_utf8_lossy(&paddock(&["cache", "--clear", "--cache-dir", cache_dir]).stdout).into_owned();
-    assert!(clear.contains("removed 1 cached components"), "{clear}");
+    assert!(clear.contains("removed 2 cached components"), "{clear}");
     assert!(CompileCache::new(dir.path()).entries().unwrap().is_empty());
 }

@@ -27,6 +27,9 @@ pub enum CompileOrigin {
     CompiledAndCached,
     /// Deserialized from the cache.
     FromCache,
+    /// Shared with a plugin this host had already loaded from the same
+    /// component bytes: nothing compiled or read.
+    AlreadyLoaded,
 }
 
 /// One file in the cache.

@@ -2,7 +2,8 @@
 //! epoch ticker for deadlines, and loading of bundles into [`Plugin`]s.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,7 @@ use crate::bundle::{Bundle, BundleLimits};
 use crate::cache::{CompileCache, CompileOrigin};
 use crate::error::Error;
 use crate::grants::Grants;
-use crate::plugin::{ExportedInterface, LoadStats, Plugin};
+use crate::plugin::{ExportedInterface, LoadStats, Linked, Plugin};
 use crate::sandbox::{Limits, SandboxState};
 use crate::validate::OutputRules;
 
@@ -112,6 +113,10 @@ struct HostInner {
     engine: Engine,
     linker: Linker<SandboxState>,
     config: HostConfig,
+    /// Components already linked, by sha256, while some plugin holds them:
+    /// plugins with the same component share one copy of compiled code and
+    /// one memory image instead of each mapping its own.
+    linked: Mutex<HashMap<String, Weak<Linked>>>,
     // Dropping the sender stops the ticker thread.
     _ticker: mpsc::Sender<()>,
 }
@@ -150,7 +155,9 @@ impl Host {
             })
             .map_err(|e| Error::Engine(format!("cannot start the deadline ticker thread: {e}")))?;
 
-        Ok(Host { inner: Arc::new(HostInner { engine, linker, config, _ticker: ticker }) })
+        Ok(Host {
+            inner: Arc::new(HostInner { engine, linker, config, linked: Mutex::default(), _ticker: ticker }),
+        })
     }
 
     /// The per-call limits in force.
@@ -170,33 +177,42 @@ impl Host {
 
     /// Reads, validates, compiles and links the bundle at `path`.
     pub fn load_file(&self, path: &Path) -> Result<Plugin, Error> {
-        let bundle = Bundle::read_file(path, self.bundle_limits())
-            .map_err(|problem| Error::Bundle { path: path.display().to_string(), problem })?;
-        self.load_bundle(bundle, &path.display().to_string())
+        self.load_bundle(self.read_bundle(path)?, &path.display().to_string())
+    }
+
+    /// Reads and validates the bundle at `path` with this host's caps.
+    pub fn read_bundle(&self, path: &Path) -> Result<Bundle, Error> {
+        Bundle::read_file(path, self.bundle_limits())
+            .map_err(|problem| Error::Bundle { path: path.display().to_string(), problem })
     }
 
     /// Compiles and links an already read bundle and grants it what its
     /// manifest declares; `source` names where it came from in errors.
     pub fn load_bundle(&self, bundle: Bundle, source: &str) -> Result<Plugin, Error> {
-        let (pre, exports, stats) = self.link(&bundle, source)?;
+        let (linked, stats) = self.link(&bundle, source)?;
         let grants = self
             .inner
             .config
             .grants
             .resolve(&bundle.manifest, &bundle.files)
             .map_err(|problem| load_error(&bundle, source, problem))?;
-        Ok(Plugin::new(bundle, source.to_string(), exports, pre, stats, grants))
+        Ok(Plugin::new(bundle, source.to_string(), linked, stats, grants))
     }
 
-    /// Compiles and links `bundle` without granting anything: checks that
-    /// this host could run it, given the grants its manifest declares.
-    pub fn check_bundle(&self, bundle: &Bundle, source: &str) -> Result<(), Error> {
-        self.link(bundle, source).map(drop)
+    /// Compiles (or takes from the cache) and links `bundle` without
+    /// granting anything: checks that this host could run it once the
+    /// capabilities its manifest declares are granted.
+    pub fn check_bundle(&self, bundle: &Bundle, source: &str) -> Result<LoadStats, Error> {
+        self.link(bundle, source).map(|(_, stats)| stats)
     }
 
-    fn link(&self, bundle: &Bundle, source: &str) -> Result<(PluginPre<SandboxState>, Vec<ExportedInterface>, LoadStats), Error> {
-        let load_error = |problem: String| load_error(bundle, source, problem);
+    fn link(&self, bundle: &Bundle, source: &str) -> Result<(Arc<Linked>, LoadStats), Error> {
         let started = Instant::now();
+        let already = self.linked().get(&bundle.component_sha256).and_then(Weak::upgrade);
+        if let Some(linked) = already {
+            return Ok((linked, LoadStats { origin: CompileOrigin::AlreadyLoaded, compile_time: started.elapsed() }));
+        }
+        let load_error = |problem: String| load_error(bundle, source, problem);
         let (component, origin) = self
             .compile(bundle)
             .map_err(|e| {
@@ -233,7 +249,16 @@ impl Host {
         })?;
         let pre = PluginPre::new(instance_pre)
             .map_err(|e| load_error(format!("the component's exports do not match `{HOOKS_INTERFACE}`: {e:#}")))?;
-        Ok((pre, exports, LoadStats { origin, compile_time }))
+        let linked = Arc::new(Linked { pre, exports });
+        let mut known = self.linked();
+        known.retain(|_, linked| linked.strong_count() > 0);
+        known.insert(bundle.component_sha256.clone(), Arc::downgrade(&linked));
+        Ok((linked, LoadStats { origin, compile_time }))
+    }
+
+    fn linked(&self) -> std::sync::MutexGuard<'_, HashMap<String, Weak<Linked>>> {
+        // The map holds no invariant a panicking holder could break.
+        self.inner.linked.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn compile(&self, bundle: &Bundle) -> wasmtime::Result<(Component, CompileOrigin)> {

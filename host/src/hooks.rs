@@ -83,7 +83,7 @@ fn instantiate(host: &Host, plugin: &Plugin, hook: Hook) -> Result<LiveInstance,
     store.epoch_deadline_trap();
     // Start-up code runs under the same deadline as the hook.
     store.set_epoch_deadline(deadline_ticks(limits));
-    match plugin.pre.instantiate(&mut store) {
+    match plugin.linked.pre.instantiate(&mut store) {
         Ok(bindings) => Ok(LiveInstance { store, bindings }),
         Err(error) => Err(match classify(&error, store.data(), limits) {
             FailureCause::Trap { message, .. } if error.downcast_ref::<Trap>().is_none() => {

@@ -37,18 +37,23 @@ pub struct Plugin {
     component_size: usize,
     archive_size: u64,
     source: String,
-    exports: Vec<ExportedInterface>,
+    pub(crate) linked: Arc<Linked>,
     load_stats: LoadStats,
     pub(crate) grants: PluginGrants,
+}
+
+/// A compiled component linked against the host, ready to instantiate.
+/// Shared by every plugin loaded from the same component bytes.
+pub(crate) struct Linked {
     pub(crate) pre: PluginPre<SandboxState>,
+    pub(crate) exports: Vec<ExportedInterface>,
 }
 
 impl Plugin {
     pub(crate) fn new(
         bundle: Bundle,
         source: String,
-        exports: Vec<ExportedInterface>,
-        pre: PluginPre<SandboxState>,
+        linked: Arc<Linked>,
         load_stats: LoadStats,
         grants: PluginGrants,
     ) -> Plugin {
@@ -59,10 +64,9 @@ impl Plugin {
             component_size: bundle.component.len(),
             archive_size: bundle.archive_size,
             source,
-            exports,
+            linked,
             load_stats,
             grants,
-            pre,
         }
     }
 
@@ -122,7 +126,7 @@ impl Plugin {
 
     /// Interfaces the component exports.
     pub fn exports(&self) -> &[ExportedInterface] {
-        &self.exports
+        &self.linked.exports
     }
 }
 

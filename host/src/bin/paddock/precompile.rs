@@ -24,15 +24,20 @@ pub fn run(host: &Host, paths: &[PathBuf]) -> Result<ExitCode> {
     let mut failed = false;
     for bundle in &bundles {
         progress.set_message(bundle.display().to_string());
-        let line = match host.load_file(bundle) {
-            Ok(plugin) => {
-                let stats = plugin.load_stats();
+        // Grants are not needed to compile: an operator may precompile
+        // plugins before deciding what to grant them.
+        let checked = host
+            .read_bundle(bundle)
+            .and_then(|read| Ok((host.check_bundle(&read, &bundle.display().to_string())?, read.manifest)));
+        let line = match checked {
+            Ok((stats, manifest)) => {
                 let how = match stats.origin {
                     CompileOrigin::FromCache => "already cached",
                     CompileOrigin::CompiledAndCached => "compiled and cached",
                     CompileOrigin::Compiled => "compiled, but the cache could not be written",
+                    CompileOrigin::AlreadyLoaded => "same component as one above",
                 };
-                format!("{} {}: {how} in {} ms", plugin.name(), plugin.version(), stats.compile_time.as_millis())
+                format!("{} {}: {how} in {} ms", manifest.name, manifest.version, stats.compile_time.as_millis())
             }
             Err(error) => {
                 failed = true;
