@@ -280,3 +280,18 @@ fn the_host_runs_hooks_from_many_threads_at_once() {
         }
     }
 }
+
+#[test]
+fn a_session_passes_each_call_its_own_deployment() {
+    let set = set_of(&[("runtime-env", PluginConfig::default())]);
+    let mut session = set.session();
+    let job_name = |outcomes: Vec<paddock::Outcome<Vec<(String, String)>>>| {
+        let vars = outcomes[0].status.ok().expect("env vars").clone();
+        vars.into_iter().find(|(name, _)| name == "RACETRACK_JOB_NAME").map(|(_, value)| value)
+    };
+    let first = deployment();
+    let second = paddock::Deployment { job_name: "churn-model".into(), ..deployment() };
+    assert_eq!(job_name(session.job_runtime_env_vars(&first)), Some("sentiment".into()));
+    assert_eq!(job_name(session.job_runtime_env_vars(&second)), Some("churn-model".into()));
+    assert_eq!(job_name(session.job_runtime_env_vars(&first)), Some("sentiment".into()));
+}

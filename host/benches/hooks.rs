@@ -24,8 +24,13 @@ use paddock::{Deployment, Host, HostConfig, ParamValue, Plugin, PluginConfig, Pl
 
 const CHILD_ENV: &str = "PADDOCK_BENCH_CHILD";
 
-/// Set to run only `PROFILE_CALLS` fresh-instance calls, for a profiler:
-/// `PADDOCK_BENCH_PROFILE=1 valgrind --tool=callgrind --toggle-collect='*call_hook*' target/release/deps/hooks-*`.
+/// Set to run one workload only, for a profiler (after one full run, which
+/// writes the bundles; see BENCHMARKS.md for the commands):
+/// - `fresh` / `warm`: `PROFILE_CALLS` fresh-instance / warm calls on the
+///   runtime-env sample, as in table 3;
+/// - `warm-one`: `PROFILE_CALLS` warm calls on one plugin;
+/// - `warm-distinct`: the same number of warm calls spread over 100 plugins
+///   with distinct components, inside `profiled_calls` for `--toggle-collect`.
 const PROFILE_ENV: &str = "PADDOCK_BENCH_PROFILE";
 const PROFILE_CALLS: usize = 2_000;
 
@@ -151,22 +156,72 @@ fn mode(mode: &str, extra: &[(&str, ParamValue)]) -> PluginConfig {
     PluginConfig { id: None, parameters }
 }
 
+/// A bundle of `component` with a custom section appended that makes its
+/// bytes, hence its sha256 and its compiled code, unique to `copy`.
+fn distinct_bundle(name: &str, component: &[u8], copy: usize) -> std::path::PathBuf {
+    const SECTION_NAME: &[u8] = b"paddock-bench-copy";
+    let payload = copy.to_le_bytes();
+    let body_len = 1 + SECTION_NAME.len() + payload.len();
+    assert!(body_len < 128 && SECTION_NAME.len() < 128, "one-byte LEB128 lengths");
+    let mut bytes = component.to_vec();
+    bytes.extend([0u8, body_len as u8, SECTION_NAME.len() as u8]);
+    bytes.extend(SECTION_NAME);
+    bytes.extend(payload);
+    let manifest = paddock::Manifest::parse(format!("name: {name}\nversion: 0.0.1\n").as_bytes()).expect("manifest");
+    let out = support::workspace_root().join("target").join("test-bundles").join(format!("{name}.zip"));
+    paddock::Bundle::write(&manifest, &bytes, &[], &out).expect("write bundle");
+    out
+}
+
+/// Runs one workload for a profiler. On-demand allocation: valgrind cannot
+/// reserve the pool's address space. Bundles and cache entries come from a
+/// previous full run, so nothing is compiled under the profiler.
+fn profile(workload: &str) {
+    let host = host(Some(&support::test_cache_dir()), false);
+    let bundles = support::workspace_root().join("target/test-bundles");
+    let load = |name: &str| Arc::new(host.load_file(&bundles.join(format!("{name}.zip"))).expect("run the full benchmark once first"));
+    let d = deployment();
+    match workload {
+        "fresh" => {
+            let set = set_of(&host, [(load("runtime-env"), PluginConfig::default())]);
+            profiled_calls(PROFILE_CALLS, || drop(set.job_runtime_env_vars(&d)));
+        }
+        "warm" => {
+            let set = set_of(&host, [(load("runtime-env"), runtime_env_config())]);
+            let mut session = set.session();
+            drop(session.job_runtime_env_vars(&d));
+            profiled_calls(PROFILE_CALLS, || drop(session.job_runtime_env_vars(&d)));
+        }
+        "warm-one" | "warm-distinct" => {
+            let count = if workload == "warm-one" { 1 } else { 100 };
+            let plugins = (0..count).map(|i| (load(&format!("bench-distinct-{i:03}")), mode("behave", &[])));
+            let set = set_of(&host, plugins);
+            let mut session = set.session();
+            drop(session.job_runtime_env_vars(&d));
+            profiled_calls(PROFILE_CALLS / count, || drop(session.job_runtime_env_vars(&d)));
+        }
+        other => panic!("unknown {PROFILE_ENV} workload `{other}`; use fresh, warm, warm-one or warm-distinct"),
+    }
+}
+
+fn runtime_env_config() -> PluginConfig {
+    PluginConfig { id: None, parameters: vec![("log_level".into(), ParamValue::Text("info".into()))] }
+}
+
+#[inline(never)]
+fn profiled_calls(rounds: usize, mut call: impl FnMut()) {
+    for _ in 0..rounds {
+        call();
+    }
+}
+
 fn main() {
     if std::env::var_os(CHILD_ENV).is_some() {
         child_main();
         return;
     }
-    if std::env::var_os(PROFILE_ENV).is_some() {
-        // On-demand allocation: valgrind cannot reserve the pool's address space.
-        let host = host(Some(&support::test_cache_dir()), false);
-        // The bundle a previous full run (or the tests) wrote; bundling here
-        // would start the tests' pooled host, which valgrind cannot run.
-        let bundle = support::workspace_root().join("target/test-bundles/runtime-env.zip");
-        let plugin = Arc::new(host.load_file(&bundle).expect("run the full benchmark once first"));
-        let set = set_of(&host, [(plugin, PluginConfig::default())]);
-        for _ in 0..PROFILE_CALLS {
-            drop(set.job_runtime_env_vars(&deployment()));
-        }
+    if let Some(workload) = std::env::var_os(PROFILE_ENV) {
+        profile(workload.to_str().unwrap_or_default());
         return;
     }
     // `cargo bench` passes `--bench`; any other argument filters nothing here.
@@ -231,7 +286,7 @@ fn main() {
     // 3. One small hook call: warm wasm vs native trait object vs spawn per call.
     let host = host(Some(cache_dir.path()), true);
     let runtime_env = Arc::new(host.load_file(&small).expect("load"));
-    let env_config = PluginConfig { id: None, parameters: vec![("log_level".into(), ParamValue::Text("info".into()))] };
+    let env_config = runtime_env_config();
     let set = set_of(&host, [(runtime_env.clone(), env_config.clone())]);
     let expected = NativeRuntimeEnv.job_runtime_env_vars(&d, "info");
     assert_eq!(set.job_runtime_env_vars(&d)[0].status.ok(), Some(&expected), "wasm and native agree");
@@ -290,37 +345,59 @@ fn main() {
     }
 
     // 5. One hook across 1, 10 and 100 plugins. 6. Memory per plugin and per instance.
-    let rss_before_load = rss_bytes();
-    let many: Vec<Arc<Plugin>> = (0..100)
-        .map(|i| Arc::new(host.load_file(&support::misbehaving_bundle(&format!("bench-{i:03}"), i % 7)).expect("load")))
-        .collect();
-    let rss_after_load = rss_bytes();
-    let _ = writeln!(report, "\n## 5. One hook across many plugins\n\n| plugins | instances | median | per plugin | vs N x one plugin |\n|---|---|---|---|---|");
-    for warm in [false, true] {
-        let mut one = Duration::ZERO;
-        for count in [1usize, 10, 100] {
-            let set = set_of(&host, many.iter().take(count).map(|p| (p.clone(), mode("behave", &[]))));
-            let mut session = set.session();
-            let iterations = if count == 100 { 100 } else { 1_000 };
-            let stats = if warm {
-                measure(iterations, || drop(session.job_runtime_env_vars(&d)))
-            } else {
-                measure(iterations, || drop(set.job_runtime_env_vars(&d)))
-            };
-            if count == 1 {
-                one = stats.median;
+    // Two kinds of plugin set: 100 plugins built from one component (the host
+    // shares its compiled code), and 100 components that differ only in a
+    // custom section, so each has its own compiled code, as distinct plugins do.
+    let misbehaving = std::fs::read(support::component_path("misbehaving")).expect("read component");
+    let mut kinds = Vec::new();
+    for (kind, distinct) in [("one component", false), ("distinct components", true)] {
+        let rss_before_load = rss_bytes();
+        let plugins: Vec<Arc<Plugin>> = (0..100)
+            .map(|i| {
+                let name = format!("bench-{}-{i:03}", if distinct { "distinct" } else { "shared" });
+                let bundle = if distinct {
+                    distinct_bundle(&name, &misbehaving, i)
+                } else {
+                    support::misbehaving_bundle(&name, (i % 7) as i32)
+                };
+                Arc::new(host.load_file(&bundle).expect("load"))
+            })
+            .collect();
+        let per_plugin_kib = rss_bytes().saturating_sub(rss_before_load) / 100 / 1024;
+        kinds.push((kind, plugins, per_plugin_kib));
+    }
+    let _ = writeln!(
+        report,
+        "\n## 5. One hook across many plugins\n\n| plugins | built from | instances | median | per plugin | vs N x one plugin |\n|---|---|---|---|---|---|"
+    );
+    for (kind, plugins, _) in &kinds {
+        for warm in [false, true] {
+            let mut one = Duration::ZERO;
+            for count in [1usize, 10, 100] {
+                let set = set_of(&host, plugins.iter().take(count).map(|p| (p.clone(), mode("behave", &[]))));
+                let mut session = set.session();
+                let iterations = if count == 100 { 200 } else { 2_000 };
+                let stats = if warm {
+                    measure(iterations, || drop(session.job_runtime_env_vars(&d)))
+                } else {
+                    measure(iterations, || drop(set.job_runtime_env_vars(&d)))
+                };
+                if count == 1 {
+                    one = stats.median;
+                }
+                let _ = writeln!(
+                    report,
+                    "| {count} | {kind} | {} | {} | {} | {} |",
+                    if warm { "warm (Session)" } else { "fresh per call" },
+                    fmt(stats.median),
+                    fmt(stats.median / count as u32),
+                    ratio(stats.median, one * count as u32)
+                );
             }
-            let _ = writeln!(
-                report,
-                "| {count} | {} | {} | {} | {} |",
-                if warm { "warm (Session)" } else { "fresh per call" },
-                fmt(stats.median),
-                fmt(stats.median / count as u32),
-                ratio(stats.median, one * count as u32)
-            );
         }
     }
-    let set = set_of(&host, many.iter().map(|p| (p.clone(), mode("behave", &[]))));
+    let (_, distinct_plugins, _) = &kinds[1];
+    let set = set_of(&host, distinct_plugins.iter().map(|p| (p.clone(), mode("behave", &[]))));
     let mut session = set.session();
     let rss_before_instances = rss_bytes();
     drop(session.job_runtime_env_vars(&d));
@@ -328,8 +405,12 @@ fn main() {
     drop(session);
     let _ = writeln!(
         report,
-        "\n## 6. Memory (resident set, /proc/self/statm)\n\n| what | per item |\n|---|---|\n| loaded plugin (compiled code + InstancePre), 100 loaded | {} KiB |\n| live warm instance, 100 alive in a Session | {} KiB |",
-        (rss_after_load.saturating_sub(rss_before_load)) / 100 / 1024,
+        "\n## 6. Memory (resident set, /proc/self/statm)\n\n| what | per item |\n|---|---|\n\
+         | loaded plugin, 100 distinct components (compiled code + InstancePre each) | {} KiB |\n\
+         | loaded plugin, 100 plugins of one component (shared code) | {} KiB |\n\
+         | live warm instance, 100 alive in a Session | {} KiB |",
+        kinds[1].2,
+        kinds[0].2,
         (rss_after_instances.saturating_sub(rss_before_instances)) / 100 / 1024
     );
 
