@@ -200,6 +200,12 @@ fn a_session_reuses_instances_until_a_call_traps() {
         session.dockerfile_injection(&Deployment::default())[1].status,
         Status::Ok(vec!["RUN echo session-panicker".to_string()])
     );
+    // The session's dirty slots go back to the pool (reset by memset, not
+    // unmapped); a fresh instance in them starts from the initial image.
+    drop(session);
+    for _ in 0..3 {
+        assert_eq!(summary(set.deploy(&Deployment::default())), "1");
+    }
 }
 
 #[test]
