@@ -25,8 +25,9 @@
 //! ```
 //!
 //! The layout follows the data flow: [`bundle`] reads archives, [`manifest`]
-//! validates metadata, [`engine`] compiles and links, [`sandbox`] sets up each
-//! call's store, `hooks` calls exports and lifts results, [`plugin_set`]
+//! validates metadata, [`engine`] compiles and links, [`grants`] decides what
+//! each plugin may see, [`sandbox`] sets up each call's store, `hooks` calls
+//! exports and lifts results, [`plugin_set`]
 //! orders plugins and runs hooks across them, [`validate`] checks outputs,
 //! [`merge`] combines them, [`packaging`] builds plugin crates into bundles.
 
