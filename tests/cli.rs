@@ -48,8 +48,13 @@ fn bundle_builds_a_rust_plugin_crate_into_a_loadable_zip() {
     let functions: Vec<&str> = hooks["functions"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
     assert_eq!(functions, ["deploy", "destroy", "dockerfile-injection", "bootstrap-injection", "job-runtime-env-vars"]);
 
+    let imports: Vec<&str> = json["imports"].as_array().unwrap().iter().map(|i| i.as_str().unwrap()).collect();
+    assert!(imports.contains(&"paddock:plugin/logging@0.1.0"), "{imports:?}");
+    assert!(imports.iter().all(|i| i.starts_with("wasi:") || i.starts_with("paddock:")), "{imports:?}");
+
     let text = stdout(&paddock(&["inspect", zip.to_str().unwrap()]));
     assert!(text.contains("name:        hello-world\nversion:     1.0.0\npriority:    -1\n"), "{text}");
+    assert!(text.contains("imports:\n  "), "{text}");
 }
 
 #[test]
@@ -165,6 +170,15 @@ fn bundle_ships_files_that_a_granted_plugin_reads_at_run_time() {
     std::fs::write(dir.path().join("plugin-manifest.yaml"), manifest).unwrap();
     let output = bundle();
     assert!(output.status.success(), "{}", stderr(&output));
+
+    // Inspecting grants nothing, so it needs no grant.
+    let inspect = paddock(&["inspect", zip.to_str().unwrap()]);
+    assert!(inspect.status.success(), "{}", stderr(&inspect));
+    assert!(stdout(&inspect).contains("asks for bundle-files: 1 files shipped\n"), "{}", stdout(&inspect));
+    let inspect = paddock(&["inspect", zip.to_str().unwrap(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    assert_eq!(json["shipped_files"], serde_json::json!(["templates/banner.txt"]));
+    assert_eq!(json["manifest"]["capabilities"]["bundle-files"], true);
 
     let set_file = dir.path().join("set.yaml");
     std::fs::write(

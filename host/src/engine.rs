@@ -15,7 +15,7 @@ use crate::bundle::{Bundle, BundleLimits};
 use crate::cache::{CompileCache, CompileOrigin};
 use crate::error::Error;
 use crate::grants::Grants;
-use crate::plugin::{ExportedInterface, LoadStats, Linked, Plugin};
+use crate::plugin::{ComponentCheck, ExportedInterface, LoadStats, Linked, Plugin};
 use crate::sandbox::{Limits, SandboxState};
 use crate::validate::OutputRules;
 
@@ -202,8 +202,9 @@ impl Host {
     /// Compiles (or takes from the cache) and links `bundle` without
     /// granting anything: checks that this host could run it once the
     /// capabilities its manifest declares are granted.
-    pub fn check_bundle(&self, bundle: &Bundle, source: &str) -> Result<LoadStats, Error> {
-        self.link(bundle, source).map(|(_, stats)| stats)
+    pub fn check_bundle(&self, bundle: &Bundle, source: &str) -> Result<ComponentCheck, Error> {
+        let (linked, load_stats) = self.link(bundle, source)?;
+        Ok(ComponentCheck { load_stats, exports: linked.exports.clone(), imports: linked.imports.clone() })
     }
 
     fn link(&self, bundle: &Bundle, source: &str) -> Result<(Arc<Linked>, LoadStats), Error> {
@@ -249,7 +250,12 @@ impl Host {
         })?;
         let pre = PluginPre::new(instance_pre)
             .map_err(|e| load_error(format!("the component's exports do not match `{HOOKS_INTERFACE}`: {e:#}")))?;
-        let linked = Arc::new(Linked { pre, exports });
+        let imports = component
+            .component_type()
+            .imports(&self.inner.engine)
+            .map(|(name, _)| crate::sanitize::for_terminal(name, 200))
+            .collect();
+        let linked = Arc::new(Linked { pre, exports, imports });
         let mut known = self.linked();
         known.retain(|_, linked| linked.strong_count() > 0);
         known.insert(bundle.component_sha256.clone(), Arc::downgrade(&linked));

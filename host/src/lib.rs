@@ -57,7 +57,7 @@ pub use grants::Grants;
 pub use error::Error;
 pub use manifest::{Capabilities, Manifest, ManifestError};
 pub use outcome::{FailureCause, HookFailure, Outcome, OutcomeRecord, Status};
-pub use plugin::{ExportedInterface, LoadStats, Plugin};
+pub use plugin::{ComponentCheck, ExportedInterface, LoadStats, Plugin};
 pub use plugin_set::{FailurePolicy, PluginConfig, PluginSet, PluginSetBuilder, Session};
 pub use sandbox::Limits;
 pub use types::{ActionReport, Deployment, Hook, HookValue, ParamValue, Parameters, UnknownHook};

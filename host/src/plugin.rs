@@ -47,6 +47,20 @@ pub struct Plugin {
 pub(crate) struct Linked {
     pub(crate) pre: PluginPre<SandboxState>,
     pub(crate) exports: Vec<ExportedInterface>,
+    pub(crate) imports: Vec<String>,
+}
+
+/// What [`crate::Host::check_bundle`] found: the component compiles and
+/// links on this host. Nothing is granted, so it cannot be run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ComponentCheck {
+    /// Whether the component came from the cache, and how long that took.
+    #[serde(skip)]
+    pub load_stats: LoadStats,
+    /// Interfaces the component exports.
+    pub exports: Vec<ExportedInterface>,
+    /// Interfaces the component imports (all provided by this host).
+    pub imports: Vec<String>,
 }
 
 impl Plugin {
@@ -127,6 +141,11 @@ impl Plugin {
     /// Interfaces the component exports.
     pub fn exports(&self) -> &[ExportedInterface] {
         &self.linked.exports
+    }
+
+    /// Interfaces the component imports.
+    pub fn imports(&self) -> &[String] {
+        &self.linked.imports
     }
 }
 

@@ -198,10 +198,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect { bundle, format } => {
-            let plugin = Host::with_config(config)?.load_file(&bundle)?;
+            // Inspecting grants nothing, so it works before the operator
+            // has decided what to grant.
+            let host = Host::with_config(config)?;
+            let read = host.read_bundle(&bundle)?;
+            let check = host.check_bundle(&read, &bundle.display().to_string())?;
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report::inspect_json(&plugin))?),
-                Format::Text => print!("{}", report::inspect_text(&plugin)),
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report::inspect_json(&read, &check))?),
+                Format::Text => print!("{}", report::inspect_text(&read, &check)),
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -30,7 +30,8 @@ pub fn run(host: &Host, paths: &[PathBuf]) -> Result<ExitCode> {
             .read_bundle(bundle)
             .and_then(|read| Ok((host.check_bundle(&read, &bundle.display().to_string())?, read.manifest)));
         let line = match checked {
-            Ok((stats, manifest)) => {
+            Ok((check, manifest)) => {
+                let stats = check.load_stats;
                 let how = match stats.origin {
                     CompileOrigin::FromCache => "already cached",
                     CompileOrigin::CompiledAndCached => "compiled and cached",

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use paddock::merge::{bootstrap_scripts, merge_env_vars, render_dockerfile};
 use paddock::sanitize::{for_terminal, multiline_for_terminal};
-use paddock::{ActionReport, Deployment, Hook, HookValue, Outcome, Plugin, PluginSet, Status};
+use paddock::{ActionReport, Bundle, ComponentCheck, Deployment, Hook, HookValue, Outcome, PluginSet, Status};
 use serde::Serialize;
 
 /// The outcomes of one hook, typed so they can be merged.
@@ -192,21 +192,24 @@ pub struct InspectJson<'a> {
     component_sha256: &'a str,
     component_size: usize,
     bundle_size: u64,
-    exports: &'a [paddock::ExportedInterface],
+    shipped_files: Vec<&'a str>,
+    #[serde(flatten)]
+    check: &'a ComponentCheck,
 }
 
-pub fn inspect_json(plugin: &Plugin) -> InspectJson<'_> {
+pub fn inspect_json<'a>(bundle: &'a Bundle, check: &'a ComponentCheck) -> InspectJson<'a> {
     InspectJson {
-        manifest: plugin.manifest(),
-        component_sha256: plugin.component_sha256(),
-        component_size: plugin.component_size(),
-        bundle_size: plugin.archive_size(),
-        exports: plugin.exports(),
+        manifest: &bundle.manifest,
+        component_sha256: &bundle.component_sha256,
+        component_size: bundle.component.len(),
+        bundle_size: bundle.archive_size,
+        shipped_files: bundle.files.iter().map(|file| file.path.as_str()).collect(),
+        check,
     }
 }
 
-pub fn inspect_text(plugin: &Plugin) -> String {
-    let manifest = plugin.manifest();
+pub fn inspect_text(bundle: &Bundle, check: &ComponentCheck) -> String {
+    let manifest = &bundle.manifest;
     let mut out = String::new();
     let _ = writeln!(out, "name:        {}", manifest.name);
     let _ = writeln!(out, "version:     {}", manifest.version);
@@ -217,12 +220,22 @@ pub fn inspect_text(plugin: &Plugin) -> String {
     if let Some(description) = &manifest.description {
         let _ = writeln!(out, "description: {description}");
     }
-    let _ = writeln!(out, "component:   {} ({} bytes)", manifest.component, plugin.component_size());
-    let _ = writeln!(out, "sha256:      {}", plugin.component_sha256());
-    let _ = writeln!(out, "bundle size: {} bytes", plugin.archive_size());
+    let _ = writeln!(out, "component:   {} ({} bytes)", manifest.component, bundle.component.len());
+    let _ = writeln!(out, "sha256:      {}", bundle.component_sha256);
+    let _ = writeln!(out, "bundle size: {} bytes", bundle.archive_size);
+    if !manifest.capabilities.env.is_empty() {
+        let _ = writeln!(out, "asks for env: {}", manifest.capabilities.env.join(", "));
+    }
+    if manifest.capabilities.bundle_files {
+        let _ = writeln!(out, "asks for bundle-files: {} files shipped", bundle.files.len());
+    }
     let _ = writeln!(out, "exports:");
-    for export in plugin.exports() {
+    for export in &check.exports {
         let _ = writeln!(out, "  {}: {}", export.name, export.functions.join(", "));
+    }
+    let _ = writeln!(out, "imports:");
+    for import in &check.imports {
+        let _ = writeln!(out, "  {import}");
     }
     out
 }
