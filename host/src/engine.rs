@@ -74,6 +74,10 @@ pub enum SocketImports {
 
 /// How many instances the pooling allocator keeps slots for. Each slot
 /// reserves address space for `Limits::memory_bytes` (not resident memory).
+/// A released slot keeps the pages its last instance touched, up to 1 MiB
+/// per memory and table, so the next instance in it starts without page
+/// faults or `madvise`: budget up to `instances` MiB of resident memory for
+/// a host that runs that many different large plugins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolSize {
     /// Component instances alive at once, across all threads.
