@@ -274,3 +274,16 @@ fn shipped_files_are_read_only_when_declared_and_within_their_budget() {
     assert_eq!(paths, ["a.bin", "nested/b.bin"]);
     assert!(read.files.iter().all(|f| f.contents == big));
 }
+
+#[test]
+fn writing_refuses_shipped_file_paths_that_the_reader_would_reject() {
+    let manifest = paddock::Manifest::parse(b"name: crafted\nversion: 1.0.0\ncapabilities:\n  bundle-files: true\n").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("crafted.zip");
+    for path in ["../escape.txt", "/etc/passwd", "a//b", "a/./b", "C:\\x", ""] {
+        let file = paddock::BundleFile { path: path.into(), contents: b"x".to_vec() };
+        let error = Bundle::write(&manifest, EMPTY_COMPONENT, &[file], &target).unwrap_err();
+        assert!(matches!(error, BundleError::BadEntry { .. }), "{path:?}: {error}");
+        assert!(!target.exists(), "{path:?}: nothing is written");
+    }
+}

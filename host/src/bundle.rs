@@ -228,6 +228,16 @@ impl Bundle {
         zip.start_file(manifest.component.as_str(), options).map_err(|e| write_err(&e))?;
         zip.write_all(component).map_err(|e| write_err(&e))?;
         for file in files {
+            // The reader would reject the bundle; refuse to write it instead.
+            let path_ok = !file.path.is_empty()
+                && !file.path.contains(['\\', '\0', ':'])
+                && file.path.split('/').all(|part| !part.is_empty() && part != "." && part != "..");
+            if !path_ok {
+                return Err(BundleError::BadEntry {
+                    name: crate::sanitize::for_terminal(&file.path, 200),
+                    reason: "a shipped file's path must be relative, `/`-separated, without `.`, `..`, `\\`, `:` or NUL".into(),
+                });
+            }
             zip.start_file(format!("{BUNDLE_FILES_DIR}/{}", file.path), options).map_err(|e| write_err(&e))?;
             zip.write_all(&file.contents).map_err(|e| write_err(&e))?;
         }
