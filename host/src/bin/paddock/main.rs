@@ -238,7 +238,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let host = Host::with_config(config)?;
             let mut all_valid = true;
             for path in &bundles {
-                match host.load_file(path) {
+                match with_spinner(&format!("loading {}", path.display()), || host.load_file(path)) {
                     Ok(plugin) => println!("ok      {} ({} {})", path.display(), plugin.name(), plugin.version()),
                     Err(error) => {
                         all_valid = false;
@@ -261,18 +261,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 limits.memory_bytes = mib.saturating_mul(1024 * 1024);
             }
             let host = Host::with_config(HostConfig { limits, ..config })?;
-            let mut builder = PluginSet::builder(&host).failure_policy(if fail_fast {
-                FailurePolicy::Abort
-            } else {
-                FailurePolicy::Continue
-            });
-            if let Some(set) = &set {
-                builder = builder.add_set_file(set)?;
-            }
-            for path in &plugins {
-                builder = builder.add_path(path)?;
-            }
-            let plugin_set = builder.build()?;
+            let plugin_set = with_spinner("loading plugins", || -> Result<PluginSet, paddock::Error> {
+                let mut builder = PluginSet::builder(&host).failure_policy(if fail_fast {
+                    FailurePolicy::Abort
+                } else {
+                    FailurePolicy::Continue
+                });
+                if let Some(set) = &set {
+                    builder = builder.add_set_file(set)?;
+                }
+                for path in &plugins {
+                    builder = builder.add_path(path)?;
+                }
+                builder.build()
+            })?;
             let deployment = match &context {
                 Some(path) => read_context(path)?,
                 None => Deployment::default(),
@@ -286,6 +288,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(if report::all_succeeded(&runs) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
     }
+}
+
+/// Runs `work` under a spinner on stderr, drawn only on a terminal: a load
+/// that compiles a Python or JavaScript component takes seconds (or run
+/// `paddock precompile` first).
+fn with_spinner<T>(message: &str, work: impl FnOnce() -> T) -> T {
+    let spinner = indicatif::ProgressBar::new_spinner().with_message(message.to_string());
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    let result = work();
+    spinner.finish_and_clear();
+    result
 }
 
 fn read_context(path: &Path) -> Result<Deployment> {
