@@ -241,7 +241,15 @@ impl Host {
                 if found.is_empty() { "nothing".to_string() } else { found.join(", ") }
             )));
         }
-        let unprovided = self.unprovided_imports(&component);
+        let component_type = component.component_type();
+        let import_names: Vec<&str> = component_type.imports(&self.inner.engine).map(|(name, _)| name).collect();
+        // Listed all at once so the author can fix them in one go (the
+        // linker reports only the first).
+        let unprovided: Vec<String> = import_names
+            .iter()
+            .filter(|name| !self.provides(name))
+            .map(|name| crate::sanitize::for_terminal(name, 200))
+            .collect();
         if !unprovided.is_empty() {
             return Err(load_error(format!(
                 "the component imports interfaces this host does not provide: {}; plugins may import only {}",
@@ -254,11 +262,7 @@ impl Host {
         })?;
         let pre = PluginPre::new(instance_pre)
             .map_err(|e| load_error(format!("the component's exports do not match `{HOOKS_INTERFACE}`: {e:#}")))?;
-        let imports = component
-            .component_type()
-            .imports(&self.inner.engine)
-            .map(|(name, _)| crate::sanitize::for_terminal(name, 200))
-            .collect();
+        let imports = import_names.iter().map(|name| crate::sanitize::for_terminal(name, 200)).collect();
         let linked = Arc::new(Linked { pre, exports, imports });
         let mut known = self.linked();
         known.retain(|_, linked| linked.strong_count() > 0);
@@ -284,24 +288,15 @@ impl Host {
         self.inner.config.cache.as_ref()
     }
 
-    /// Imports outside the packages this host links, listed all at once so
-    /// the author can fix them in one go (the linker reports only the first).
-    fn unprovided_imports(&self, component: &Component) -> Vec<String> {
-        component
-            .component_type()
-            .imports(&self.inner.engine)
-            .map(|(name, _)| name)
-            .filter(|name| {
-                let (package, version) = match name.split_once('/') {
-                    Some((package, rest)) => (package, rest.split_once('@').map(|(_, v)| v).unwrap_or("")),
-                    None => return true,
-                };
-                !self
-                    .provided_packages()
-                    .any(|(provided, major_minor)| package == provided && version.starts_with(major_minor))
-            })
-            .map(|name| crate::sanitize::for_terminal(name, 200))
-            .collect()
+    /// Whether the import `name` (`package/interface@version`) comes from a
+    /// package this host links.
+    fn provides(&self, name: &str) -> bool {
+        let Some((package, rest)) = name.split_once('/') else {
+            return false;
+        };
+        let version = rest.split_once('@').map(|(_, v)| v).unwrap_or("");
+        self.provided_packages()
+            .any(|(provided, major_minor)| package == provided && version.starts_with(major_minor))
     }
 
     /// The packages plugins may import, with the version prefix accepted.

@@ -20,7 +20,7 @@ pub struct Grants {
 }
 
 /// What one loaded plugin was granted.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct PluginGrants {
     pub(crate) env: Vec<(String, String)>,
     /// The plugin's `files/`, written out once at load because WASI can only
