@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::io::{Cursor, Read, Write};
-use std::path::{Component as PathComponent, Path};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
@@ -164,7 +164,7 @@ impl Bundle {
             let entry = archive.by_index_raw(index).map_err(|e| BundleError::NotZip(e.to_string()))?;
             let display = crate::sanitize::for_terminal(&String::from_utf8_lossy(entry.name_raw()), 200);
             let bad = |reason: &str| BundleError::BadEntry { name: display.clone(), reason: reason.into() };
-            let normalized = normalized_entry_name(&entry).ok_or_else(|| {
+            let normalized = std::str::from_utf8(entry.name_raw()).ok().and_then(normalized_path).ok_or_else(|| {
                 bad("its path is absolute, escapes the bundle, or contains `..`, `\\` or NUL")
             })?;
             if entry.encrypted() {
@@ -228,11 +228,9 @@ impl Bundle {
         zip.start_file(manifest.component.as_str(), options).map_err(|e| write_err(&e))?;
         zip.write_all(component).map_err(|e| write_err(&e))?;
         for file in files {
-            // The reader would reject the bundle; refuse to write it instead.
-            let path_ok = !file.path.is_empty()
-                && !file.path.contains(['\\', '\0', ':'])
-                && file.path.split('/').all(|part| !part.is_empty() && part != "." && part != "..");
-            if !path_ok {
+            // The reader would reject the bundle (or read the file under
+            // another name); refuse to write it instead.
+            if normalized_path(&file.path).as_deref() != Some(file.path.as_str()) {
                 return Err(BundleError::BadEntry {
                     name: crate::sanitize::for_terminal(&file.path, 200),
                     reason: "a shipped file's path must be relative, `/`-separated, without `.`, `..`, `\\`, `:` or NUL".into(),
@@ -262,26 +260,22 @@ impl Bundle {
     }
 }
 
-/// The entry's path as `a/b/c`, or `None` when it is absolute, escapes the
-/// archive root, or uses a backslash or `..` anywhere.
-fn normalized_entry_name<R: Read>(entry: &zip::read::ZipFile<'_, R>) -> Option<String> {
-    let raw = std::str::from_utf8(entry.name_raw()).ok()?;
-    if raw.contains('\\') || raw.contains('\0') || raw.starts_with('/') || raw.contains(':') {
+/// `raw` as `a/b/c` (empty and `.` parts dropped), or `None` when it is
+/// absolute, escapes the archive root, or uses a backslash, `:`, NUL or `..`
+/// anywhere. Entry names are read and shipped-file paths written through it.
+fn normalized_path(raw: &str) -> Option<String> {
+    if raw.contains(['\\', '\0', ':']) || raw.starts_with('/') {
         return None;
     }
-    let enclosed = entry.enclosed_name()?;
     let mut parts = Vec::new();
-    for part in enclosed.components() {
+    for part in raw.split('/') {
         match part {
-            PathComponent::Normal(p) => parts.push(p.to_str()?.to_string()),
-            PathComponent::CurDir => {}
-            _ => return None,
+            "" | "." => {}
+            ".." => return None,
+            part => parts.push(part),
         }
     }
-    if parts.is_empty() || raw.split('/').any(|p| p == "..") {
-        return None;
-    }
-    Some(parts.join("/"))
+    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 fn is_native_artifact(name: &str) -> bool {
