@@ -34,9 +34,7 @@ pub(crate) fn build(dir: &Path) -> Result<(PathBuf, Staging), String> {
         command,
         "componentize-js",
         "fix the error it printed in the plugin's JavaScript (plugin.js must export `hooks`); if `node` is missing install Node.js 18 or later (or set PADDOCK_NODE); if componentize-js is broken run `bash scripts/install-guest-toolchains.sh` again",
+        &out,
     )?;
-    if !out.is_file() {
-        return Err(format!("componentize-js reported success but wrote no {}", out.display()));
-    }
     Ok((out, staging))
 }

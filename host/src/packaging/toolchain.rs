@@ -202,9 +202,10 @@ fn write_wit(dir: &Path) -> Result<PathBuf, String> {
     Ok(wit)
 }
 
-/// Runs a build tool with stdout sent on to stderr (the CLI's stdout is for
-/// its own result) and stderr inherited; `Err` names the tool and what to do.
-pub(crate) fn run(mut command: Command, tool: &str, on_failure: &str) -> Result<(), String> {
+/// Runs a componentize tool that must write the component to `out`, with
+/// its stdout sent on to stderr (the CLI's stdout is for its own result) and
+/// stderr inherited; `Err` names the tool and what to do.
+pub(crate) fn run(mut command: Command, tool: &str, on_failure: &str, out: &Path) -> Result<(), String> {
     let output = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -212,9 +213,11 @@ pub(crate) fn run(mut command: Command, tool: &str, on_failure: &str) -> Result<
         .output()
         .map_err(|e| format!("cannot run {tool} ({:?}): {e}; {on_failure}", command.get_program()))?;
     eprint!("{}", String::from_utf8_lossy(&output.stdout));
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!("{tool} failed ({}; its output is above); {on_failure}", output.status))
+    if !output.status.success() {
+        return Err(format!("{tool} failed ({}; its output is above); {on_failure}", output.status));
     }
+    if !out.is_file() {
+        return Err(format!("{tool} reported success but wrote no {}", out.display()));
+    }
+    Ok(())
 }
