@@ -38,6 +38,7 @@ pub mod bundle;
 pub mod cache;
 pub mod engine;
 mod error;
+pub mod fsutil;
 pub mod grants;
 mod hooks;
 pub mod manifest;
