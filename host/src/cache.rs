@@ -3,16 +3,45 @@
 //! engine's compatibility hash, and only ever written by the host itself:
 //! nothing from a bundle is deserialized (bundles carrying `.cwasm` files are
 //! rejected when read).
+//!
+//! Deserializing runs native code, so an entry is trusted only when
+//! - the cache directory and the entry's engine directory belong to the
+//!   user running Paddock and nobody else can write them ([`CompileCache::check`]),
+//! - the entry is a regular file (never a symlink) owned by that user, and
+//! - its header holds the sha256 the host recorded when it wrote the entry,
+//!   over the entry's key (component sha256, engine) and the whole artefact,
+//!   so a flipped byte, a truncated file or two swapped entries are caught
+//!   before wasmtime sees a byte of them.
+//!
+//! Anything else is recompiled, with a warning, and replaced.
 
 use std::hash::Hasher;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use crate::fsutil::{self, PartialFile};
+
 /// File extension of cache entries.
 const ENTRY_EXTENSION: &str = "cwasm";
+
+/// Extension of the partial files an entry is written through.
+const PARTIAL_EXTENSION: &str = "tmp";
+
+/// First bytes of every entry; the version changes when the layout does.
+const MAGIC: &[u8; 16] = b"paddock-cwasm-1\n";
+
+/// Magic, then the sha256 of key and artefact, then the artefact.
+const HEADER_LEN: usize = MAGIC.len() + 32;
+
+/// Largest entry read back. A 64 MiB component compiles to well under this.
+const MAX_ENTRY_BYTES: u64 = 1 << 30;
+
+/// Length of an engine directory's name (hex digits).
+const ENGINE_DIR_LEN: usize = 16;
 
 /// Environment variable overriding the default cache directory.
 pub const CACHE_DIR_ENV: &str = "PADDOCK_CACHE_DIR";
@@ -32,6 +61,19 @@ pub enum CompileOrigin {
     AlreadyLoaded,
 }
 
+/// What a file in the cache is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EntryKind {
+    /// A precompiled component.
+    Component,
+    /// A partial write whose process no longer exists: debris from a crash
+    /// or `kill -9`, removed by [`CompileCache::clear`].
+    StalePartial,
+    /// A partial write of a process that is still running: left alone.
+    LivePartial,
+}
+
 /// One file in the cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheEntry {
@@ -39,6 +81,34 @@ pub struct CacheEntry {
     pub path: PathBuf,
     /// Size in bytes.
     pub size: u64,
+    /// What it is.
+    pub kind: EntryKind,
+}
+
+/// Why a cache directory is not used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CacheError {
+    /// Someone other than the current user could plant native code there.
+    #[error(
+        "compile cache {dir} {problem}; anyone who can write there can run code in Paddock. \
+         Fix it (`chown` it to the user running Paddock, `chmod go-w`), choose another directory \
+         with --cache-dir / PADDOCK_CACHE_DIR, or turn caching off with --no-cache"
+    )]
+    Unsafe {
+        /// The directory.
+        dir: String,
+        /// Who owns it or who may write it.
+        problem: String,
+    },
+    /// The directory's metadata could not be read.
+    #[error("compile cache {dir}: {problem}")]
+    Unreadable {
+        /// The directory.
+        dir: String,
+        /// The I/O error.
+        problem: String,
+    },
 }
 
 /// A directory of precompiled components.
@@ -82,35 +152,60 @@ impl CompileCache {
         &self.dir
     }
 
-    /// Directory for artefacts of engines compatible with `engine`.
-    fn engine_dir(&self, engine: &Engine) -> PathBuf {
+    /// Refuses a cache directory that another user owns or that its group
+    /// or everyone may write. A directory that does not exist yet passes:
+    /// the host creates it private to the user.
+    pub fn check(&self) -> Result<(), CacheError> {
+        match std::fs::metadata(&self.dir) {
+            Ok(metadata) => safe_dir(&metadata).map_err(|problem| CacheError::Unsafe {
+                dir: self.dir.display().to_string(),
+                problem,
+            }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(error) => {
+                Err(CacheError::Unreadable { dir: self.dir.display().to_string(), problem: error.to_string() })
+            }
+        }
+    }
+
+    /// Name of the directory for artefacts of engines compatible with `engine`.
+    fn engine_dir_name(engine: &Engine) -> String {
         let mut hasher = Sha256Hasher(Sha256::new());
         std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut hasher);
-        self.dir.join(&hex::encode(hasher.0.finalize())[..16])
+        hex::encode(hasher.0.finalize())[..ENGINE_DIR_LEN].to_string()
     }
 
     /// Loads the component with hash `sha256` from the cache, or compiles
-    /// `bytes` and stores the result. A damaged or incompatible entry is
-    /// replaced; a cache that cannot be written only costs the compile.
+    /// `bytes` and stores the result. An entry that fails any check is
+    /// recompiled and replaced; a cache that cannot be written only costs
+    /// the compile.
     pub(crate) fn load_or_compile(
         &self,
         engine: &Engine,
         sha256: &str,
         bytes: &[u8],
     ) -> wasmtime::Result<(Component, CompileOrigin)> {
-        let path = self.engine_dir(engine).join(format!("{sha256}.{ENTRY_EXTENSION}"));
-        if path.is_file() {
-            // SAFETY: files in the cache directory are written only by
-            // `store` below from output of `Component::serialize` for this
-            // engine configuration; the directory is created private to the
-            // user. Bundle contents never reach this path.
-            match unsafe { Component::deserialize_file(engine, &path) } {
-                Ok(component) => return Ok((component, CompileOrigin::FromCache)),
-                Err(error) => tracing::warn!("ignoring unusable cache entry {}: {error}", path.display()),
+        let engine_dir = Self::engine_dir_name(engine);
+        let key = EntryKey { component_sha256: sha256, engine_dir: &engine_dir };
+        let dir = self.dir.join(&engine_dir);
+        let path = dir.join(format!("{sha256}.{ENTRY_EXTENSION}"));
+        match self.read_verified(&dir, &path, &key) {
+            Ok(Some(artefact)) => {
+                // SAFETY: the artefact is byte for byte what `store` wrote from
+                // `Component::serialize` on an engine with this compatibility
+                // hash: its digest, recorded at write time over the key and
+                // the artefact, matches, and the file and its directories
+                // can be written only by this user.
+                match unsafe { Component::deserialize(engine, &artefact[HEADER_LEN..]) } {
+                    Ok(component) => return Ok((component, CompileOrigin::FromCache)),
+                    Err(error) => tracing::warn!("recompiling: cache entry {} does not load: {error}", path.display()),
+                }
             }
+            Ok(None) => {}
+            Err(problem) => tracing::warn!("recompiling: cache entry {} {problem}", path.display()),
         }
         let component = Component::new(engine, bytes)?;
-        let origin = match self.store(&path, &component) {
+        let origin = match self.store(&dir, &path, &key, &component) {
             Ok(()) => CompileOrigin::CompiledAndCached,
             Err(error) => {
                 tracing::warn!("cannot write cache entry {}: {error}", path.display());
@@ -120,22 +215,69 @@ impl CompileCache {
         Ok((component, origin))
     }
 
-    fn store(&self, path: &Path, component: &Component) -> Result<(), String> {
-        let artefact = component.serialize().map_err(|e| e.to_string())?;
-        let dir = path.parent().ok_or("cache entry has no directory")?;
-        create_private_dir(&self.dir)?;
-        create_private_dir(dir)?;
-        // Unique temporary name, then an atomic rename: concurrent hosts may
-        // race to store the same entry and readers never see a partial file.
-        let tmp = dir.join(format!(".{}.{}.tmp", std::process::id(), unique_suffix()));
-        std::fs::write(&tmp, artefact).map_err(|e| e.to_string())?;
-        std::fs::rename(&tmp, path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            e.to_string()
-        })
+    /// The entry's bytes, header included, when it exists and passes every
+    /// check; `None` when there is none; why not otherwise.
+    fn read_verified(&self, dir: &Path, path: &Path, key: &EntryKey<'_>) -> Result<Option<Vec<u8>>, String> {
+        for dir in [self.dir.as_path(), dir] {
+            match std::fs::symlink_metadata(dir) {
+                Ok(metadata) if dir == self.dir.as_path() => {
+                    // The root may be a symlink the user set up; what it
+                    // points to must still be theirs alone.
+                    let metadata = if metadata.file_type().is_symlink() {
+                        std::fs::metadata(dir).map_err(|e| e.to_string())?
+                    } else {
+                        metadata
+                    };
+                    safe_dir(&metadata).map_err(|problem| format!("is not used: {} {problem}", dir.display()))?;
+                }
+                Ok(metadata) if metadata.file_type().is_symlink() => {
+                    return Err(format!("is not used: {} is a symlink", dir.display()));
+                }
+                Ok(metadata) => {
+                    safe_dir(&metadata).map_err(|problem| format!("is not used: {} {problem}", dir.display()))?
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(error) => return Err(error.to_string()),
+            }
+        }
+        let metadata = match std::fs::symlink_metadata(path) {
+            Ok(metadata) => metadata,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(error.to_string()),
+        };
+        if !metadata.file_type().is_file() {
+            return Err("is not a regular file".into());
+        }
+        owned_by_me(&metadata)?;
+        let bytes = fsutil::read_regular_capped(path, MAX_ENTRY_BYTES).map_err(|e| e.to_string())?;
+        if bytes.len() < HEADER_LEN || &bytes[..MAGIC.len()] != MAGIC {
+            return Err("has no Paddock header (damaged, or written by another program)".into());
+        }
+        if bytes[MAGIC.len()..HEADER_LEN] != key.digest(&bytes[HEADER_LEN..]) {
+            return Err("does not match the digest recorded when it was written (damaged or replaced)".into());
+        }
+        Ok(Some(bytes))
     }
 
-    /// Every entry in the cache, for `paddock cache`.
+    fn store(&self, dir: &Path, path: &Path, key: &EntryKey<'_>, component: &Component) -> Result<(), String> {
+        let artefact = component.serialize().map_err(|e| e.to_string())?;
+        create_private_dir(&self.dir)?;
+        create_private_dir(dir)?;
+        // A unique partial file, then an atomic rename: concurrent hosts may
+        // race to store the same entry and readers never see a partial file.
+        let name = fsutil::unique_name(key.component_sha256, PARTIAL_EXTENSION);
+        let mut partial = PartialFile::create(dir, &name).map_err(|e| e.to_string())?;
+        let file = partial.file();
+        file.write_all(MAGIC)
+            .and_then(|()| file.write_all(&key.digest(&artefact)))
+            .and_then(|()| file.write_all(&artefact))
+            .map_err(|e| e.to_string())?;
+        partial.persist(path).map_err(|e| e.to_string())
+    }
+
+    /// Every file in the cache that Paddock wrote, for `paddock cache`:
+    /// `<engine>/<sha256>.cwasm` entries and partial writes. Nothing else
+    /// is listed, and symlinks are never followed.
     pub fn entries(&self) -> std::io::Result<Vec<CacheEntry>> {
         let mut entries = Vec::new();
         let engine_dirs = match std::fs::read_dir(&self.dir) {
@@ -144,34 +286,110 @@ impl CompileCache {
             Err(error) => return Err(error),
         };
         for engine_dir in engine_dirs {
-            let engine_dir = engine_dir?.path();
-            if !engine_dir.is_dir() {
+            let engine_dir = engine_dir?;
+            // `DirEntry::file_type` does not follow symlinks.
+            if !engine_dir.file_type()?.is_dir() || !is_hex(&engine_dir.file_name().to_string_lossy(), ENGINE_DIR_LEN)
+            {
                 continue;
             }
-            for file in std::fs::read_dir(&engine_dir)? {
+            for file in std::fs::read_dir(engine_dir.path())? {
                 let file = file?;
-                let path = file.path();
-                if path.extension().is_some_and(|ext| ext == ENTRY_EXTENSION) {
-                    entries.push(CacheEntry { size: file.metadata()?.len(), path });
+                if !file.file_type()?.is_file() {
+                    continue;
                 }
+                let name = file.file_name();
+                let Some(kind) = name.to_str().and_then(entry_kind) else {
+                    continue;
+                };
+                entries.push(CacheEntry { size: file.metadata()?.len(), path: file.path(), kind });
             }
         }
         entries.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(entries)
     }
 
-    /// Removes every entry; returns how many were removed.
-    pub fn clear(&self) -> std::io::Result<usize> {
-        let entries = self.entries()?;
-        for entry in &entries {
-            std::fs::remove_file(&entry.path)?;
+    /// Removes every component and every partial write left by a process
+    /// that no longer runs; returns what was removed. Files Paddock did not
+    /// name, symlinks and live writers' partial files are left alone.
+    pub fn clear(&self) -> std::io::Result<Vec<CacheEntry>> {
+        let mut removed = Vec::new();
+        for entry in self.entries()? {
+            if entry.kind != EntryKind::LivePartial {
+                std::fs::remove_file(&entry.path)?;
+                removed.push(entry);
+            }
         }
-        Ok(entries.len())
+        Ok(removed)
     }
 }
 
-fn unique_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default()
+/// What an entry's digest binds it to, so an entry moved under another
+/// component's name or another engine's directory fails verification.
+struct EntryKey<'a> {
+    component_sha256: &'a str,
+    engine_dir: &'a str,
+}
+
+impl EntryKey<'_> {
+    fn digest(&self, artefact: &[u8]) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(MAGIC);
+        hasher.update(self.component_sha256.as_bytes());
+        hasher.update(b"/");
+        hasher.update(self.engine_dir.as_bytes());
+        hasher.update(b"/");
+        hasher.update(artefact);
+        hasher.finalize().into()
+    }
+}
+
+/// The kind of a file named `name` inside an engine directory, if Paddock
+/// makes files by that name.
+fn entry_kind(name: &str) -> Option<EntryKind> {
+    if let Some(stem) = name.strip_suffix(&format!(".{ENTRY_EXTENSION}")) {
+        return is_hex(stem, 64).then_some(EntryKind::Component);
+    }
+    let pid = fsutil::writer_pid(name, PARTIAL_EXTENSION)?;
+    let stem = name.strip_prefix('.')?.split('.').next()?;
+    if !is_hex(stem, 64) {
+        return None;
+    }
+    Some(if fsutil::writer_is_gone(pid) { EntryKind::StalePartial } else { EntryKind::LivePartial })
+}
+
+fn is_hex(text: &str, len: usize) -> bool {
+    text.len() == len && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Owned by the current user and writable by nobody else.
+fn safe_dir(metadata: &std::fs::Metadata) -> Result<(), String> {
+    if !metadata.is_dir() {
+        return Err("is not a directory".into());
+    }
+    owned_by_me(metadata)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = metadata.permissions().mode();
+        if mode & 0o022 != 0 {
+            return Err(format!("is writable by its group or by everyone (mode {:o})", mode & 0o7777));
+        }
+    }
+    Ok(())
+}
+
+fn owned_by_me(metadata: &std::fs::Metadata) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let me = rustix::process::geteuid().as_raw();
+        if metadata.uid() != me {
+            return Err(format!("is owned by uid {}, not by the user running Paddock (uid {me})", metadata.uid()));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = metadata;
+    Ok(())
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), String> {
@@ -180,4 +398,20 @@ fn create_private_dir(dir: &Path) -> Result<(), String> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_names_paddock_makes_are_entries() {
+        let sha = "a".repeat(64);
+        assert_eq!(entry_kind(&format!("{sha}.cwasm")), Some(EntryKind::Component));
+        assert_eq!(entry_kind("notes.cwasm"), None);
+        assert_eq!(entry_kind(&format!("{}.cwasm", "A".repeat(64))), None);
+        assert_eq!(entry_kind(&format!(".{sha}.{}-0.tmp", std::process::id())), Some(EntryKind::LivePartial));
+        assert_eq!(entry_kind(".other.1-0.tmp"), None);
+        assert_eq!(entry_kind("README"), None);
+    }
 }

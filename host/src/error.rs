@@ -3,6 +3,7 @@
 //! they are [`crate::HookFailure`]s inside the per-plugin outcomes.
 
 use crate::bundle::BundleError;
+use crate::cache::CacheError;
 
 /// Everything that can go wrong outside a hook call.
 #[derive(Debug, thiserror::Error)]
@@ -11,6 +12,9 @@ pub enum Error {
     /// The wasm engine or linker could not be set up.
     #[error("cannot start the WebAssembly engine: {0}")]
     Engine(String),
+    /// The configured compile cache cannot be trusted.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
     /// A bundle file is unreadable or malformed.
     // The bundle error is part of the message, not a `source`, so that
     // printing the error chain does not repeat it.
@@ -33,12 +37,30 @@ pub enum Error {
         /// What is wrong and what to do.
         problem: String,
     },
-    /// A plugin-set file or a plugin's configuration is invalid.
-    #[error("plugin set {origin}: {problem}")]
+    /// A plugin-set file is unreadable or invalid.
+    #[error("plugin-set file {origin}: {problem}")]
     PluginSet {
-        /// The file or API call the configuration came from.
+        /// The plugin-set file.
         origin: String,
         /// What is wrong and what to write instead.
+        problem: String,
+    },
+    /// A bundle path or directory of bundles cannot be read.
+    #[error("cannot read bundles at {path}: {problem}")]
+    PluginPath {
+        /// The path given.
+        path: String,
+        /// Why it cannot be read.
+        problem: std::io::Error,
+    },
+    /// A configured plugin id breaks the plugin-name rules.
+    #[error("plugin id `{id}` ({origin}) {problem}; ids follow the plugin-name rules, e.g. `my-plugin-2`")]
+    PluginId {
+        /// The id, sanitised for display.
+        id: String,
+        /// Where it was configured: a plugin-set file entry or the bundle it was given for.
+        origin: String,
+        /// Which rule it breaks.
         problem: String,
     },
     /// Two plugins with one name in a set.
