@@ -152,7 +152,7 @@ fn things_that_are_not_components_are_rejected_with_a_hint() {
     // Structurally plausible, but not a Paddock plugin: errors at load.
     for (bytes, expected) in [
         (truncated, "does not compile"),
-        (EMPTY_COMPONENT, "does not export `paddock:plugin/hooks@0.1.0` (it exports: nothing)"),
+        (EMPTY_COMPONENT, "does not export `paddock:plugin/hooks@0.1.0` or a compatible 0.1.x version of it (it exports: nothing)"),
     ] {
         let bundle = read(&zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST), ("plugin.wasm", bytes)])).unwrap();
         let error = host().load_bundle(bundle, "crafted.zip").unwrap_err();
@@ -282,8 +282,211 @@ fn writing_refuses_shipped_file_paths_that_the_reader_would_reject() {
     let target = out.path().join("crafted.zip");
     for path in ["../escape.txt", "/etc/passwd", "a//b", "a/./b", "C:\\x", ""] {
         let file = paddock::BundleFile { path: path.into(), contents: b"x".to_vec() };
-        let error = Bundle::write(&manifest, EMPTY_COMPONENT, &[file], &target).unwrap_err();
+        let error = Bundle::write(&manifest, EMPTY_COMPONENT, &[file], &target, &BundleLimits::default()).unwrap_err();
         assert!(matches!(error, BundleError::BadEntry { .. }), "{path:?}: {error}");
         assert!(!target.exists(), "{path:?}: nothing is written");
     }
+}
+
+/// Paths below `files/` with their contents.
+type Files<'a> = Vec<(&'a str, Vec<u8>)>;
+
+/// A plugin directory with `manifest` and the given `files/` entries.
+fn plugin_dir(manifest: &str, files: &[(&str, Vec<u8>)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("plugin-manifest.yaml"), manifest).unwrap();
+    for (path, contents) in files {
+        let path = dir.path().join("files").join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+    dir
+}
+
+/// `paddock bundle DIR --wasm WASM -o OUT`, which must end within a minute.
+fn bundle_cli(dir: &std::path::Path, wasm: &std::path::Path, out: &std::path::Path) -> std::process::Output {
+    let args = ["bundle", dir.to_str().unwrap(), "--wasm", wasm.to_str().unwrap(), "-o", out.to_str().unwrap()];
+    support::output_within(support::paddock_command(&args), std::time::Duration::from_secs(60))
+}
+
+/// Files in `dir` whose names mark a partial write.
+fn partial_files(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".partial"))
+        .collect()
+}
+
+#[test]
+fn bundle_never_writes_a_bundle_its_own_reader_rejects() {
+    let wasm = support::component_path("misbehaving");
+    let declared = "name: shipper\nversion: 1.0.0\ncapabilities:\n  bundle-files: true\n";
+    let many: Vec<(String, Vec<u8>)> = (0..300).map(|i| (format!("f{i}.txt"), b"x".to_vec())).collect();
+    let many: Files = many.iter().map(|(n, c)| (n.as_str(), c.clone())).collect();
+    let cases: [(&str, Files, &str); 3] = [
+        ("native code", vec![("lib.so", b"\x7fELF".to_vec())], "files/lib.so` is rejected: bundles carry portable WebAssembly only"),
+        ("too many entries", many, "bundle holds 302 entries; the limit is 256"),
+        ("over the files budget", vec![("big.bin", vec![7; 17 << 20])], "all of files/ together may hold 16777216 bytes"),
+    ];
+    for (what, files, expected) in cases {
+        let dir = plugin_dir(declared, &files);
+        let out = dir.path().join("out.zip");
+        let output = bundle_cli(dir.path(), &wasm, &out);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
+        assert!(stderr.contains(expected), "{what}: {stderr}");
+        assert!(!out.exists(), "{what}: a bundle was written");
+        assert!(partial_files(dir.path()).is_empty(), "{what}");
+    }
+    // A component over the 64 MiB cap is refused after reading at most that much.
+    let dir = plugin_dir("name: huge\nversion: 1.0.0\n", &[]);
+    let huge = dir.path().join("huge.wasm");
+    let mut bytes = EMPTY_COMPONENT.to_vec();
+    bytes.resize((64 << 20) + 1, 0);
+    std::fs::write(&huge, bytes).unwrap();
+    let out = dir.path().join("out.zip");
+    let output = bundle_cli(dir.path(), &huge, &out);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("is larger than the limit of 67108864 bytes"), "{stderr}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn bundle_refuses_to_replace_devices_links_inputs_and_other_files() {
+    let wasm_source = support::component_path("misbehaving");
+    let dir = plugin_dir("name: careful\nversion: 1.0.0\ncapabilities:\n  bundle-files: true\n", &[("data.zip", b"PK\x03\x04 not really".to_vec())]);
+    let wasm = dir.path().join("plugin.wasm");
+    std::fs::copy(&wasm_source, &wasm).unwrap();
+    let manifest = dir.path().join("plugin-manifest.yaml");
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "someone's notes").unwrap();
+    let target = dir.path().join("target.zip");
+    std::fs::write(&target, b"PK\x03\x04 the link's target").unwrap();
+    let link = dir.path().join("link.zip");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let shipped = dir.path().join("files").join("data.zip");
+
+    let dev_null = std::path::Path::new("/dev/null");
+    let cases = [
+        (dev_null, "it is not a regular file"),
+        (link.as_path(), "it is a symbolic link"),
+        (wasm.as_path(), "is one of the inputs"),
+        (manifest.as_path(), "is one of the inputs"),
+        (shipped.as_path(), "is one of the inputs"),
+        (notes.as_path(), "it is not a zip archive, so not a bundle"),
+        (dir.path(), "it is not a regular file"),
+    ];
+    let before = |path: &std::path::Path| std::fs::symlink_metadata(path).map(|m| (m.file_type(), m.len())).ok();
+    for (out, expected) in cases {
+        let was = before(out);
+        let contents = std::fs::read(out).ok();
+        let output = bundle_cli(dir.path(), &wasm, out);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{}: {stderr}", out.display());
+        assert!(stderr.contains(expected), "{}: {stderr}", out.display());
+        assert_eq!(before(out), was, "{} changed", out.display());
+        assert_eq!(std::fs::read(out).ok(), contents, "{} changed", out.display());
+    }
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+    assert_eq!(std::fs::read(&target).unwrap(), b"PK\x03\x04 the link's target");
+    // A bundle it wrote before is replaced, as a rebuild should.
+    let out = dir.path().join("careful.zip");
+    assert!(bundle_cli(dir.path(), &wasm, &out).status.success());
+    assert!(bundle_cli(dir.path(), &wasm, &out).status.success());
+    assert!(partial_files(dir.path()).is_empty());
+}
+
+#[test]
+fn files_that_are_not_regular_are_refused_without_reading_or_blocking() {
+    let dir = plugin_dir("name: fifo-user\nversion: 1.0.0\n", &[]);
+    let fifo = dir.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let zero_manifest = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/dev/zero", zero_manifest.path().join("plugin-manifest.yaml")).unwrap();
+    let wasm = support::component_path("misbehaving");
+    let out = dir.path().join("out.zip");
+
+    // --wasm a FIFO; a manifest that is /dev/zero.
+    let output = bundle_cli(dir.path(), &fifo, &out);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is a FIFO, not a regular file"), "{output:?}");
+    let output = bundle_cli(zero_manifest.path(), &wasm, &out);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is a device, not a regular file"), "{output:?}");
+    // A bundle that is a FIFO or /dev/zero.
+    for bundle in [fifo.to_str().unwrap(), "/dev/zero"] {
+        let output = support::output_within(support::paddock_command(&["validate", bundle]), std::time::Duration::from_secs(60));
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains("not a regular file"), "{bundle}: {text}");
+        assert!(!output.status.success());
+    }
+    let error = host().load_file(&fifo).unwrap_err().to_string();
+    assert!(error.contains("is a FIFO, not a regular file"), "{error}");
+}
+
+/// A component that takes long to compress: the table grower with `size`
+/// bytes of incompressible data.
+fn slow_to_compress_component(size: usize) -> Vec<u8> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut data = String::with_capacity(size * 3);
+    for _ in 0..size {
+        // xorshift: cheap bytes deflate cannot shrink.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        data.push_str(&format!("\\{:02x}", state as u8));
+    }
+    let pages = size.div_ceil(65_536) + 1;
+    support::wat_component("table-grower.wat", |wat| {
+        wat.replace("(memory (export \"memory\") 1)", &format!("(memory (export \"memory\") {pages})"))
+            .replace("(table $grown 1 funcref)", &format!("(table $grown 1 funcref)\n  (data (i32.const 65536) \"{data}\")"))
+    })
+}
+
+#[test]
+fn an_interrupted_bundle_write_leaves_nothing_behind() {
+    let dir = plugin_dir("name: interrupted\nversion: 1.0.0\n", &[]);
+    let wasm = dir.path().join("big.wasm");
+    std::fs::write(&wasm, slow_to_compress_component(40 << 20)).unwrap();
+    let out = dir.path().join("out.zip");
+
+    // SIGTERM while the partial file is being written.
+    let mut command = support::paddock_command(&[
+        "bundle",
+        dir.path().to_str().unwrap(),
+        "--wasm",
+        wasm.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--no-cache",
+    ]);
+    command.env_remove(paddock::cache::CACHE_DIR_ENV);
+    let mut child = command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let started = std::time::Instant::now();
+    while partial_files(dir.path()).is_empty() {
+        assert!(child.try_wait().unwrap().is_none(), "finished before the partial file was seen");
+        assert!(started.elapsed() < std::time::Duration::from_secs(120), "no partial file appeared");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + 15), "{status:?}");
+    assert!(partial_files(dir.path()).is_empty(), "{:?}", partial_files(dir.path()));
+    assert!(!out.exists());
+
+    // A file-size limit: the write fails with an error instead of killing
+    // the process, and the partial file goes too.
+    let script = format!(
+        "ulimit -f 2048 && exec \"$0\" bundle {} --wasm {} -o {} --no-cache",
+        dir.path().display(),
+        wasm.display(),
+        out.display()
+    );
+    let mut command = std::process::Command::new("sh");
+    command.args(["-c", &script]).arg(env!("CARGO_BIN_EXE_paddock"));
+    let output = support::output_within(command, std::time::Duration::from_secs(120));
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot write bundle"), "{output:?}");
+    assert!(partial_files(dir.path()).is_empty() && !out.exists());
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use crate::fsutil::ReadError;
 use crate::manifest::{BUNDLE_FILES_DIR, MANIFEST_FILE, Manifest, ManifestError};
 
 /// Size caps applied while reading a bundle. The defaults fit a Python or
@@ -127,16 +128,18 @@ const COMPONENT_PREAMBLE: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0
 const CORE_MODULE_PREAMBLE: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
 impl Bundle {
-    /// Reads a bundle file with the given limits.
+    /// Reads a bundle file with the given limits. Only a regular file is
+    /// read (a FIFO or device is refused without blocking on it), and never
+    /// more than `max_archive_bytes` of it.
     pub fn read_file(path: &Path, limits: &BundleLimits) -> Result<Bundle, BundleError> {
-        let size = std::fs::metadata(path)?.len();
-        if size > limits.max_archive_bytes {
-            return Err(BundleError::ArchiveTooLarge { size, limit: limits.max_archive_bytes });
-        }
-        let mut bytes = Vec::with_capacity(size as usize);
-        std::fs::File::open(path)?
-            .take(limits.max_archive_bytes + 1)
-            .read_to_end(&mut bytes)?;
+        let bytes = crate::fsutil::read_regular_capped(path, limits.max_archive_bytes).map_err(|error| match error {
+            ReadError::TooLarge { limit } => BundleError::ArchiveTooLarge {
+                size: std::fs::metadata(path).map(|m| m.len()).unwrap_or(limit + 1),
+                limit,
+            },
+            ReadError::Io(error) => BundleError::Io(error),
+            other => BundleError::Io(std::io::Error::other(other.to_string())),
+        })?;
         Bundle::from_bytes(&bytes, limits)
     }
 
@@ -215,49 +218,125 @@ impl Bundle {
 
     /// Writes a bundle holding `manifest` (re-serialised), `component`
     /// (stored at `manifest.component`) and `files` (under `files/`) to
-    /// `out`, replacing it atomically.
-    pub fn write(manifest: &Manifest, component: &[u8], files: &[BundleFile], out: &Path) -> Result<(), BundleError> {
+    /// `out`, replacing it atomically. What is written is read back with
+    /// `limits` before it replaces anything, so this never produces a bundle
+    /// that [`Bundle::read_file`] with the same limits rejects. `out` must
+    /// not exist, or be a regular file holding a zip archive (a bundle being
+    /// rebuilt): devices, symlinks, directories and other files are refused,
+    /// never replaced. On any error nothing is left behind.
+    pub fn write(
+        manifest: &Manifest,
+        component: &[u8],
+        files: &[BundleFile],
+        out: &Path,
+        limits: &BundleLimits,
+    ) -> Result<(), BundleError> {
         check_component_preamble(&manifest.component, component)?;
+        check_before_writing(manifest, component, files, limits)?;
+        check_replaceable(out)?;
         let write_err = |e: &dyn std::fmt::Display| BundleError::Write(format!("{}: {e}", out.display()));
-        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+
+        // Written beside the target and renamed, so a failed write never
+        // leaves a half-written bundle where a good one is expected, and
+        // streamed, so a large component is not held twice in memory.
+        let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| write_err(&e))?;
+        let file_name = out.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        let mut partial = crate::fsutil::PartialFile::create(dir, &crate::fsutil::unique_name(&file_name, "partial"))
+            .map_err(|e| write_err(&e))?;
+        let mut zip = zip::ZipWriter::new(partial.file());
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
-            .unix_permissions(0o644);
+            .unix_permissions(0o644)
+            .large_file(component.len() as u64 >= u32::MAX as u64);
         zip.start_file(MANIFEST_FILE, options).map_err(|e| write_err(&e))?;
         zip.write_all(manifest.to_yaml().as_bytes()).map_err(|e| write_err(&e))?;
         zip.start_file(manifest.component.as_str(), options).map_err(|e| write_err(&e))?;
         zip.write_all(component).map_err(|e| write_err(&e))?;
         for file in files {
-            // The reader would reject the bundle (or read the file under
-            // another name); refuse to write it instead.
-            if normalized_path(&file.path).as_deref() != Some(file.path.as_str()) {
-                return Err(BundleError::BadEntry {
-                    name: crate::sanitize::for_terminal(&file.path, 200),
-                    reason: "a shipped file's path must be relative, `/`-separated, without `.`, `..`, `\\`, `:` or NUL".into(),
-                });
-            }
             zip.start_file(format!("{BUNDLE_FILES_DIR}/{}", file.path), options).map_err(|e| write_err(&e))?;
             zip.write_all(&file.contents).map_err(|e| write_err(&e))?;
         }
-        let bytes = zip.finish().map_err(|e| write_err(&e))?.into_inner();
+        zip.finish().map_err(|e| write_err(&e))?;
 
-        // Write beside the target and rename, so a failed write never leaves
-        // a half-written bundle where a good one is expected.
-        let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| write_err(&e))?;
-        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let tmp = dir.join(format!(
-            ".{}.{}-{}.partial",
-            out.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
-            std::process::id(),
-            WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ));
-        std::fs::write(&tmp, &bytes).map_err(|e| write_err(&e))?;
-        std::fs::rename(&tmp, out).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            write_err(&e)
-        })
+        // The final word on what the reader accepts is the reader.
+        let written = crate::fsutil::read_regular_capped(partial.path(), limits.max_archive_bytes).map_err(|error| match error {
+            ReadError::TooLarge { limit } => BundleError::ArchiveTooLarge {
+                size: std::fs::metadata(partial.path()).map(|m| m.len()).unwrap_or(limit + 1),
+                limit,
+            },
+            other => write_err(&other),
+        })?;
+        Bundle::from_bytes(&written, limits)?;
+        partial.persist(out).map_err(|e| write_err(&e))
     }
+}
+
+/// The reader's rules, applied before anything is written, with errors that
+/// say what to change.
+fn check_before_writing(
+    manifest: &Manifest,
+    component: &[u8],
+    files: &[BundleFile],
+    limits: &BundleLimits,
+) -> Result<(), BundleError> {
+    if component.len() as u64 > limits.max_component_bytes {
+        return Err(BundleError::EntryTooLarge { name: manifest.component.clone(), limit: limits.max_component_bytes });
+    }
+    let entries = 2 + files.len();
+    if entries > limits.max_entries {
+        return Err(BundleError::TooManyEntries { count: entries, limit: limits.max_entries });
+    }
+    let mut files_bytes = 0u64;
+    for file in files {
+        let bad = |reason: &str| BundleError::BadEntry {
+            name: crate::sanitize::for_terminal(&format!("{BUNDLE_FILES_DIR}/{}", file.path), 200),
+            reason: reason.into(),
+        };
+        // The reader would reject the bundle (or read the file under
+        // another name); refuse to write it instead.
+        if normalized_path(&file.path).as_deref() != Some(file.path.as_str()) {
+            return Err(bad("a shipped file's path must be relative, `/`-separated, without `.`, `..`, `\\`, `:` or NUL"));
+        }
+        if is_native_artifact(&file.path) {
+            return Err(bad("bundles carry portable WebAssembly only, never native code; remove it from files/"));
+        }
+        files_bytes += file.contents.len() as u64;
+    }
+    if files_bytes > limits.max_files_bytes {
+        return Err(BundleError::EntryTooLarge {
+            name: format!("{BUNDLE_FILES_DIR}/ (all files together: {files_bytes} bytes)"),
+            limit: limits.max_files_bytes,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses to replace anything but a bundle: a device, FIFO, directory or
+/// symlink at `out` would be destroyed by the rename, and any other file is
+/// someone's data.
+fn check_replaceable(out: &Path) -> Result<(), BundleError> {
+    let refuse = |reason: &str| {
+        BundleError::Write(format!("refusing to replace {}: {reason}; remove it or choose another -o path", out.display()))
+    };
+    let metadata = match std::fs::symlink_metadata(out) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(BundleError::Write(format!("{}: {error}", out.display()))),
+    };
+    let kind = metadata.file_type();
+    if kind.is_symlink() {
+        return Err(refuse("it is a symbolic link"));
+    }
+    if !kind.is_file() {
+        return Err(refuse("it is not a regular file"));
+    }
+    let mut magic = [0u8; 4];
+    let read = std::fs::File::open(out).and_then(|mut file| file.read(&mut magic)).map_err(|e| refuse(&e.to_string()))?;
+    if metadata.len() > 0 && (read < 4 || magic != *b"PK\x03\x04") {
+        return Err(refuse("it is not a zip archive, so not a bundle"));
+    }
+    Ok(())
 }
 
 /// `raw` as `a/b/c` (empty and `.` parts dropped), or `None` when it is
@@ -290,23 +369,25 @@ fn read_entry(
     name: &str,
     limit: u64,
 ) -> Result<Vec<u8>, BundleError> {
+    // Entry names come from the archive: never quote them raw.
+    let shown = || crate::sanitize::for_terminal(name, 200);
     let entry = match archive.by_name(name) {
         Ok(entry) => entry,
-        Err(zip::result::ZipError::FileNotFound) => return Err(BundleError::Missing(name.to_string())),
+        Err(zip::result::ZipError::FileNotFound) => return Err(BundleError::Missing(shown())),
         Err(e) => {
-            return Err(BundleError::BadEntry { name: name.to_string(), reason: e.to_string() });
+            return Err(BundleError::BadEntry { name: shown(), reason: crate::sanitize::for_terminal(&e.to_string(), 200) });
         }
     };
     if entry.size() > limit {
-        return Err(BundleError::EntryTooLarge { name: name.to_string(), limit });
+        return Err(BundleError::EntryTooLarge { name: shown(), limit });
     }
     let mut bytes = Vec::with_capacity(entry.size().min(limit) as usize);
     entry
         .take(limit + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| BundleError::BadEntry { name: name.to_string(), reason: e.to_string() })?;
+        .map_err(|e| BundleError::BadEntry { name: shown(), reason: crate::sanitize::for_terminal(&e.to_string(), 200) })?;
     if bytes.len() as u64 > limit {
-        return Err(BundleError::EntryTooLarge { name: name.to_string(), limit });
+        return Err(BundleError::EntryTooLarge { name: shown(), limit });
     }
     Ok(bytes)
 }

@@ -19,7 +19,8 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::bundle::{Bundle, BundleFile};
+use crate::bundle::{Bundle, BundleFile, BundleLimits};
+use crate::fsutil::read_regular_capped;
 use crate::engine::Host;
 use crate::error::Error;
 use crate::manifest::{BUNDLE_FILES_DIR, MANIFEST_FILE, Manifest};
@@ -141,9 +142,9 @@ pub fn bundle_plugin_dir(
     source: &ComponentSource,
     out: Option<&Path>,
 ) -> Result<BundleSummary, Error> {
-    let staged = stage(dir, source, out)?;
+    let staged = stage(dir, source, out, host.bundle_limits())?;
     host.check_bundle(&staged.bundle, &staged.origin)?;
-    staged.write()
+    staged.write(host.bundle_limits())
 }
 
 /// [`bundle_plugin_dir`], also returning the plugin loaded (with the host's
@@ -155,9 +156,9 @@ pub fn bundle_and_load(
     source: &ComponentSource,
     out: Option<&Path>,
 ) -> Result<(BundleSummary, Plugin), Error> {
-    let staged = stage(dir, source, out)?;
+    let staged = stage(dir, source, out, host.bundle_limits())?;
     let plugin = host.load_bundle(staged.bundle.clone(), &staged.origin)?;
-    Ok((staged.write()?, plugin))
+    Ok((staged.write(host.bundle_limits())?, plugin))
 }
 
 /// A bundle built in memory, not yet written.
@@ -170,9 +171,9 @@ struct Staged {
 }
 
 impl Staged {
-    fn write(self) -> Result<BundleSummary, Error> {
+    fn write(self, limits: &BundleLimits) -> Result<BundleSummary, Error> {
         let Staged { bundle, dir, out, .. } = self;
-        Bundle::write(&bundle.manifest, &bundle.component, &bundle.files, &out)
+        Bundle::write(&bundle.manifest, &bundle.component, &bundle.files, &out, limits)
             .map_err(|e| Error::Build { dir: dir.display().to_string(), problem: e.to_string() })?;
         Ok(BundleSummary {
             component_size: bundle.component.len(),
@@ -184,11 +185,19 @@ impl Staged {
 }
 
 /// Builds the component and gathers the manifest and shipped files.
-fn stage(dir: &Path, source: &ComponentSource, out: Option<&Path>) -> Result<Staged, Error> {
+fn stage(dir: &Path, source: &ComponentSource, out: Option<&Path>, limits: &BundleLimits) -> Result<Staged, Error> {
     let build_error = |problem: String| Error::Build { dir: dir.display().to_string(), problem };
     let manifest_path = dir.join(MANIFEST_FILE);
-    let manifest_bytes = std::fs::read(&manifest_path)
-        .map_err(|e| build_error(format!("cannot read {}: {e}; create it (see the README's manifest reference)", manifest_path.display())))?;
+    let manifest_bytes = read_regular_capped(&manifest_path, crate::manifest::MAX_MANIFEST_BYTES as u64)
+        .map_err(|e| {
+            build_error(match e {
+                crate::fsutil::ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => format!(
+                    "there is no {}; create it (see the README's manifest reference)",
+                    manifest_path.display()
+                ),
+                e => format!("{} {e}", manifest_path.display()),
+            })
+        })?;
     let manifest = Manifest::parse(&manifest_bytes).map_err(|e| build_error(e.to_string()))?;
 
     // Python and JavaScript builds happen in a staging directory, removed
@@ -218,16 +227,29 @@ fn stage(dir: &Path, source: &ComponentSource, out: Option<&Path>) -> Result<Sta
             (path, format!("{language} plugin in {}", dir.display()))
         }
     };
-    let component = std::fs::read(&component_path)
-        .map_err(|e| build_error(format!("cannot read component {}: {e}", component_path.display())))?;
+    let component = read_regular_capped(&component_path, limits.max_component_bytes)
+        .map_err(|e| build_error(format!("component {} {e}", component_path.display())))?;
     crate::bundle::check_component_preamble(&component_path.display().to_string(), &component)
         .map_err(|e| build_error(e.to_string()))?;
-    let files = shipped_files(dir, &manifest).map_err(build_error)?;
+    let files = shipped_files(dir, &manifest, limits).map_err(build_error)?;
 
     let component_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&component));
     let out = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| dir.join(format!("{}-{}.zip", manifest.name, manifest.version)));
+    let inputs = [&manifest_path, &component_path]
+        .into_iter()
+        .cloned()
+        .chain(files.iter().map(|file| dir.join(BUNDLE_FILES_DIR).join(&file.path)));
+    for input in inputs {
+        if same_file(&out, &input) {
+            return Err(build_error(format!(
+                "the output {} is one of the inputs ({}); write the bundle somewhere else with -o",
+                out.display(),
+                input.display()
+            )));
+        }
+    }
     Ok(Staged {
         bundle: Bundle { manifest, component, component_sha256, archive_size: 0, files },
         origin,
@@ -239,7 +261,7 @@ fn stage(dir: &Path, source: &ComponentSource, out: Option<&Path>) -> Result<Sta
 /// The files under the plugin directory's `files/`, for a plugin that
 /// declares `bundle-files`. Shipping them without the declaration is refused:
 /// the plugin could never read them.
-fn shipped_files(dir: &Path, manifest: &Manifest) -> Result<Vec<BundleFile>, String> {
+fn shipped_files(dir: &Path, manifest: &Manifest, limits: &BundleLimits) -> Result<Vec<BundleFile>, String> {
     let root = dir.join(BUNDLE_FILES_DIR);
     if !root.is_dir() {
         return Ok(Vec::new());
@@ -252,6 +274,7 @@ fn shipped_files(dir: &Path, manifest: &Manifest) -> Result<Vec<BundleFile>, Str
         ));
     }
     let mut files = Vec::new();
+    let mut budget_used = 0u64;
     let mut pending = vec![root.clone()];
     while let Some(folder) = pending.pop() {
         let entries = std::fs::read_dir(&folder).map_err(|e| format!("cannot list {}: {e}", folder.display()))?;
@@ -264,7 +287,10 @@ fn shipped_files(dir: &Path, manifest: &Manifest) -> Result<Vec<BundleFile>, Str
                 let relative = path.strip_prefix(&root).map_err(|e| format!("{}: {e}", path.display()))?;
                 let parts: Option<Vec<&str>> = relative.components().map(|part| part.as_os_str().to_str()).collect();
                 let relative = parts.ok_or_else(|| format!("{}: file names must be UTF-8", path.display()))?.join("/");
-                let contents = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                // The reader's budget for all shipped files, spent as they are read.
+                let contents = read_regular_capped(&path, limits.max_files_bytes.saturating_sub(budget_used))
+                    .map_err(|e| format!("{} {e} (all of files/ together may hold {} bytes)", path.display(), limits.max_files_bytes))?;
+                budget_used += contents.len() as u64;
                 files.push(BundleFile { path: relative, contents });
             } else {
                 return Err(format!("{} is not a regular file; bundles carry no links or devices", path.display()));
@@ -340,4 +366,19 @@ fn wasm_artifact(line: &str, manifest: &Path) -> Option<PathBuf> {
         .filter_map(|f| f.as_str())
         .find(|f| f.ends_with(".wasm"))
         .map(PathBuf::from)
+}
+
+/// Whether `a` and `b` name one existing file (the same device and inode),
+/// however the paths are spelled.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        #[cfg(unix)]
+        (Ok(a), Ok(b)) => {
+            use std::os::unix::fs::MetadataExt;
+            (a.dev(), a.ino()) == (b.dev(), b.ino())
+        }
+        #[cfg(not(unix))]
+        (Ok(_), Ok(_)) => std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok(),
+        _ => false,
+    }
 }
