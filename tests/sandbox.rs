@@ -302,7 +302,7 @@ fn a_plugin_whose_start_up_never_finishes_times_out() {
     let host = strict_host();
     let manifest = paddock::Manifest::parse(b"name: slow-starter\nversion: 0.0.1\n").unwrap();
     let bundle = std::env::temp_dir().join(format!("paddock-slow-starter-{}.zip", std::process::id()));
-    paddock::Bundle::write(&manifest, &support::component_bytes("startup-loop"), &[], &bundle).unwrap();
+    paddock::Bundle::write(&manifest, &support::component_bytes("startup-loop"), &[], &bundle, &paddock::BundleLimits::default()).unwrap();
     let set = PluginSet::builder(host)
         .add(host.load_file(&bundle).unwrap(), PluginConfig::default())
         .unwrap()
@@ -371,4 +371,131 @@ fn a_table_over_the_limit_at_start_up_is_refused_by_name() {
     let failure = failure_of(&outcomes[0]);
     assert_eq!(failure.cause, FailureCause::TableLimit { limit: 100_000, requested: 5_000_000 }, "{failure}");
     assert!(failure.to_string().starts_with("plugin `big-table` 0.0.1, hook `job-runtime-env-vars`: exceeded the table limit"));
+}
+
+#[test]
+fn a_plugin_blocked_in_a_host_call_times_out_and_the_run_goes_on() {
+    let host = strict_host();
+    let set = set_of(host, &[("sleeper", "sleep"), ("poller", "poll-forever"), ("neighbour-of-sleepers", "behave")]);
+    let started = std::time::Instant::now();
+    let outcomes = set.deploy(&Deployment::default());
+    // Without the fix the first call sleeps for an hour; the bound only has
+    // to tell "ended near its 300 ms deadlines" from "hung".
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    for outcome in &outcomes[..2] {
+        assert_eq!(failure_of(outcome).cause, FailureCause::Timeout { limit: Duration::from_millis(300) });
+    }
+    assert_eq!(outcomes[2].status.ok().unwrap().summary, "behaved as neighbour-of-sleepers");
+    // Inside a session too; the timed-out instance is replaced, not reused.
+    let mut session = set.session();
+    for _ in 0..2 {
+        let outcomes = session.deploy(&Deployment::default());
+        assert_eq!(failure_of(&outcomes[0]).cause, FailureCause::Timeout { limit: Duration::from_millis(300) });
+        assert_eq!(outcomes[2].status.ok().unwrap().summary, "behaved as neighbour-of-sleepers");
+    }
+}
+
+/// The table grower with `hogs` more core modules instantiated inside it,
+/// each with a memory of `pages` 64 KiB pages: one instance, many memories.
+fn with_extra_memories(hogs: u32, pages: u32) -> Vec<u8> {
+    use wasm_encoder::{ComponentSection, ComponentSectionId, Encode, InstanceSection, RawSection};
+    let mut component = support::wat_component("table-grower.wat", |wat| wat);
+    let modules = wasmparser::Parser::new(0)
+        .parse_all(&component)
+        .filter(|payload| matches!(payload, Ok(wasmparser::Payload::ModuleSection { .. })))
+        .count() as u32;
+    // Sections appended at the end keep every existing index valid.
+    let hog = wat::parse_str(format!("(module (memory {pages}))")).unwrap();
+    let module = RawSection { id: ComponentSectionId::CoreModule as u8, data: &hog };
+    component.push(module.id());
+    module.encode(&mut component);
+    let mut instances = InstanceSection::new();
+    for _ in 0..hogs {
+        instances.instantiate(modules, Vec::<(&str, wasm_encoder::ModuleArg)>::new());
+    }
+    component.push(ComponentSection::id(&instances));
+    instances.encode(&mut component);
+    component
+}
+
+#[test]
+fn the_memory_limit_holds_for_all_memories_of_an_instance_together() {
+    let host = strict_host(); // 32 MiB
+    let load = |name: &str, component: &[u8]| Arc::new(host.load_file(&support::wat_bundle(name, component)).unwrap());
+    // Eight 5 MiB memories: each under the limit, 40 MiB together.
+    let hoarder = load("memory-hoarder", &with_extra_memories(8, 80));
+    // Eight 3 MiB memories: 24 MiB together, within the limit.
+    let modest = load("memory-modest", &with_extra_memories(8, 48));
+    let set = PluginSet::builder(host)
+        .add(hoarder, PluginConfig::default())
+        .unwrap()
+        .add(modest, PluginConfig::default())
+        .unwrap()
+        .add(plugin(host, "neighbour-of-hoarder"), mode("behave"))
+        .unwrap()
+        .build()
+        .unwrap();
+    let outcomes = set.deploy(&Deployment::default());
+    match &failure_of(&outcomes[0]).cause {
+        FailureCause::MemoryLimit { limit, requested } => {
+            assert_eq!(*limit, 32 << 20);
+            assert!(*requested > 32 << 20 && *requested <= 36 << 20, "{requested}");
+        }
+        other => panic!("expected the memory limit, got {other}"),
+    }
+    // The modest one instantiates, then its hook grows a table without end.
+    assert!(matches!(failure_of(&outcomes[1]).cause, FailureCause::TableLimit { .. }), "{:?}", outcomes[1].status);
+    assert_eq!(outcomes[2].status.ok().unwrap().summary, "behaved as neighbour-of-hoarder");
+}
+
+#[test]
+fn three_thousand_plugins_run_in_order_on_a_pool_of_a_thousand() {
+    let host = host(); // the default pool: 1 000 instances
+    let base = host.read_bundle(&misbehaving_bundle("many-0", 0)).unwrap();
+    let mut builder = PluginSet::builder(host);
+    for index in 0..3_000 {
+        let mut bundle = base.clone();
+        bundle.manifest.name = format!("many-{index}");
+        builder = builder.add(host.load_bundle(bundle, "memory").unwrap(), mode("behave")).unwrap();
+    }
+    let set = builder.build().unwrap();
+    let check = |outcomes: Vec<Outcome<paddock::ActionReport>>| {
+        assert_eq!(outcomes.len(), 3_000);
+        for (index, outcome) in outcomes.iter().enumerate() {
+            assert_eq!(outcome.status.ok().map(|r| r.summary.as_str()), Some(format!("behaved as many-{index}").as_str()));
+        }
+    };
+    check(set.deploy(&Deployment::default()));
+    // A warm session holds an instance per plugin until the pool runs out,
+    // then gives its own back instead of failing plugins.
+    let mut session = set.session();
+    check(session.deploy(&Deployment::default()));
+    check(session.deploy(&Deployment::default()));
+}
+
+/// The WIT package with its version replaced, in a temporary directory.
+fn wit_at_version(version: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let wit = std::fs::read_to_string(support::workspace_root().join("wit").join("paddock.wit")).unwrap();
+    std::fs::write(dir.path().join("paddock.wit"), wit.replace("paddock:plugin@0.1.0", &format!("paddock:plugin@{version}")))
+        .unwrap();
+    dir
+}
+
+#[test]
+fn a_compatible_patch_version_of_the_hooks_loads_and_an_incompatible_one_is_refused_by_version() {
+    let host = strict_host();
+    let built_for = |version: &str| {
+        let wit = wit_at_version(version);
+        let edit = |wat: String| wat.replace("paddock:plugin/hooks@0.1.0", &format!("paddock:plugin/hooks@{version}"));
+        support::wat_bundle(&format!("hooks-{}", version.replace('.', "-")), &support::wat_component_against("table-grower.wat", edit, wit.path()))
+    };
+    let patch = host.load_file(&built_for("0.1.1")).unwrap();
+    let set = PluginSet::builder(host).add(patch, PluginConfig::default()).unwrap().build().unwrap();
+    let outcomes = set.deploy(&Deployment::default());
+    assert!(matches!(failure_of(&outcomes[0]).cause, FailureCause::TableLimit { .. }), "{:?}", outcomes[0].status);
+
+    let error = host.load_file(&built_for("0.2.0")).unwrap_err().to_string();
+    assert!(error.contains("paddock:plugin/hooks@0.2.0"), "{error}");
+    assert!(error.contains(paddock::HOOKS_INTERFACE), "{error}");
 }

@@ -4,4 +4,8 @@
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "plugin",
+    // Exports are called as futures so that a call blocked in a WASI host
+    // call (a sleep, a poll) can be abandoned at the hook's deadline, which
+    // epoch interruption alone cannot do.
+    exports: { default: async },
 });

@@ -136,6 +136,9 @@ impl Host {
 
     /// A host with the given limits.
     pub fn with_config(config: HostConfig) -> Result<Host, Error> {
+        if let Some(cache) = &config.cache {
+            cache.check()?;
+        }
         let mut wasm_config = Config::new();
         wasm_config.wasm_component_model(true).epoch_interruption(true);
         if let Some(pool) = config.instance_pool {
@@ -144,7 +147,7 @@ impl Host {
         let engine = Engine::new(&wasm_config).map_err(|e| Error::Engine(format!("{e:#}")))?;
 
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| Error::Engine(format!("{e:#}")))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| Error::Engine(format!("{e:#}")))?;
         PluginWorld::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| Error::Engine(format!("{e:#}")))?;
 
@@ -234,10 +237,10 @@ impl Host {
             })?;
         let compile_time = started.elapsed();
         let exports = self.exported_interfaces(&component);
-        if !exports.iter().any(|export| export.name == HOOKS_INTERFACE) {
+        if !exports.iter().any(|export| serves_hooks_export(&export.name)) {
             let found: Vec<&str> = exports.iter().map(|e| e.name.as_str()).collect();
             return Err(load_error(format!(
-                "the component does not export `{HOOKS_INTERFACE}` (it exports: {}); build it against Paddock's WIT with the guest SDK",
+                "the component does not export `{HOOKS_INTERFACE}` or a compatible 0.1.x version of it (it exports: {}); this host serves `{HOOKS_INTERFACE}`: build the plugin against that WIT with the guest SDK",
                 if found.is_empty() { "nothing".to_string() } else { found.join(", ") }
             )));
         }
@@ -328,6 +331,29 @@ impl Host {
     pub(crate) fn engine(&self) -> &Engine {
         &self.inner.engine
     }
+}
+
+/// Whether an exported interface is a version of [`HOOKS_INTERFACE`] this
+/// host can call: the same package and interface at a semver-compatible
+/// version (for 0.x, the same minor: `0.1.1` but not `0.2.0`). The linker
+/// matches imports this way; exports follow the same rule.
+fn serves_hooks_export(name: &str) -> bool {
+    let (served, served_version) = HOOKS_INTERFACE.split_once('@').unwrap_or((HOOKS_INTERFACE, ""));
+    let Some((exported, version)) = name.split_once('@') else {
+        return false;
+    };
+    let (Ok(served_version), Ok(version)) = (semver::Version::parse(served_version), semver::Version::parse(version))
+    else {
+        return false;
+    };
+    exported == served && semver::Comparator {
+        op: semver::Op::Caret,
+        major: served_version.major,
+        minor: Some(served_version.minor),
+        patch: Some(0),
+        pre: semver::Prerelease::EMPTY,
+    }
+    .matches(&version)
 }
 
 /// Pool limits sized for plugins: a component may hold several core

@@ -1,6 +1,9 @@
 //! Calling one hook on one plugin: a fresh sandboxed store, the typed call,
 //! classification of whatever went wrong, validation of what came back.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use wasmtime::{Store, Trap};
 
 use crate::bindings::exports::paddock::plugin::hooks::Guest as HooksExport;
@@ -16,9 +19,13 @@ use crate::validate::OutputRules;
 /// Longest plugin-provided text kept in an error (messages, console tail).
 const MAX_GUEST_TEXT_CHARS: usize = 2_000;
 
-/// The raw call of one export on an instance.
-pub(crate) type ExportCall<R> =
-    fn(&HooksExport, &mut Store<SandboxState>, &wit::HookContext) -> wasmtime::Result<Result<R, wit::HookError>>;
+/// The raw call of one export on an instance: a future, so that the
+/// deadline can abandon it wherever it is blocked.
+pub(crate) type ExportCall<R> = for<'a> fn(
+    &'a HooksExport,
+    &'a mut Store<SandboxState>,
+    &'a wit::HookContext,
+) -> Pin<Box<dyn Future<Output = wasmtime::Result<Result<R, wit::HookError>>> + Send + 'a>>;
 
 /// Turns a raw result into Paddock's value, checking it against the rules.
 pub(crate) type Lift<R, T> = fn(&OutputRules, R) -> Result<T, String>;
@@ -31,17 +38,17 @@ pub(crate) struct HookSpec<R, T> {
 }
 
 pub(crate) const DEPLOY: HookSpec<wit::ActionReport, ActionReport> =
-    HookSpec { hook: Hook::Deploy, call: |exports, store, ctx| exports.call_deploy(store, ctx), lift: lift_report };
+    HookSpec { hook: Hook::Deploy, call: |exports, store, ctx| Box::pin(exports.call_deploy(store, ctx)), lift: lift_report };
 pub(crate) const DESTROY: HookSpec<wit::ActionReport, ActionReport> =
-    HookSpec { hook: Hook::Destroy, call: |exports, store, ctx| exports.call_destroy(store, ctx), lift: lift_report };
+    HookSpec { hook: Hook::Destroy, call: |exports, store, ctx| Box::pin(exports.call_destroy(store, ctx)), lift: lift_report };
 pub(crate) const DOCKERFILE_INJECTION: HookSpec<Vec<String>, Vec<String>> = HookSpec {
     hook: Hook::DockerfileInjection,
-    call: |exports, store, ctx| exports.call_dockerfile_injection(store, ctx),
+    call: |exports, store, ctx| Box::pin(exports.call_dockerfile_injection(store, ctx)),
     lift: |rules, lines| rules.check_dockerfile_lines(&lines).map(|()| lines),
 };
 pub(crate) const BOOTSTRAP_INJECTION: HookSpec<Option<String>, Option<String>> = HookSpec {
     hook: Hook::BootstrapInjection,
-    call: |exports, store, ctx| exports.call_bootstrap_injection(store, ctx),
+    call: |exports, store, ctx| Box::pin(exports.call_bootstrap_injection(store, ctx)),
     lift: |rules, script| match script {
         Some(text) => rules.check_script(&text).map(|()| Some(text)),
         None => Ok(None),
@@ -52,7 +59,7 @@ type EnvVars = Vec<(String, String)>;
 
 pub(crate) const JOB_RUNTIME_ENV_VARS: HookSpec<EnvVars, EnvVars> = HookSpec {
     hook: Hook::JobRuntimeEnvVars,
-    call: |exports, store, ctx| exports.call_job_runtime_env_vars(store, ctx),
+    call: |exports, store, ctx| Box::pin(exports.call_job_runtime_env_vars(store, ctx)),
     lift: |rules, vars| rules.check_env_vars(&vars).map(|()| vars),
 };
 
@@ -79,7 +86,7 @@ pub(crate) struct LiveInstance {
     last_context: Option<(Deployment, wit::HookContext)>,
 }
 
-fn instantiate(host: &Host, plugin: &Plugin, hook: Hook) -> Result<LiveInstance, FailureCause> {
+async fn instantiate(host: &Host, plugin: &Plugin, hook: Hook) -> Result<LiveInstance, FailureCause> {
     let limits = host.limits();
     let state = SandboxState::new(limits, plugin.shared_name(), hook.name(), &plugin.grants).map_err(FailureCause::Instantiate)?;
     let mut store = Store::new(host.engine(), state);
@@ -87,8 +94,11 @@ fn instantiate(host: &Host, plugin: &Plugin, hook: Hook) -> Result<LiveInstance,
     store.epoch_deadline_trap();
     // Start-up code runs under the same deadline as the hook.
     store.set_epoch_deadline(deadline_ticks(limits));
-    match plugin.linked.pre.instantiate(&mut store) {
+    match plugin.linked.pre.instantiate_async(&mut store).await {
         Ok(bindings) => Ok(LiveInstance { store, bindings, last_context: None }),
+        Err(error) if error.is::<wasmtime::PoolConcurrencyLimitError>() => {
+            Err(FailureCause::HostCapacity(crate::sanitize::for_terminal(&error.to_string(), MAX_GUEST_TEXT_CHARS)))
+        }
         Err(error) => Err(match classify(&error, store.data(), limits) {
             FailureCause::Trap { message, .. } if error.downcast_ref::<Trap>().is_none() => {
                 FailureCause::Instantiate(message)
@@ -118,35 +128,48 @@ pub(crate) fn call_hook<R, T>(
         })
     };
     let limits = host.limits();
-    let mut live = match slot.take() {
-        Some(live) => live,
-        None => match instantiate(host, plugin, spec.hook) {
-            Ok(live) => live,
-            Err(cause) => return fail(cause),
-        },
-    };
-    live.store.data_mut().begin_call(limits, spec.hook.name());
-    live.store.set_epoch_deadline(deadline_ticks(limits));
-    live.store.set_hostcall_fuel(limits.max_output_bytes);
-
-    let context = match &live.last_context {
-        Some((built_for, context)) if built_for == deployment => context,
-        _ => {
-            let context = wit::HookContext {
-                plugin_id: target.id.to_string(),
-                parameters: target.parameters.iter().map(|(k, v)| (k.clone(), to_wit_param(v))).collect(),
-                deployment: to_wit_deployment(deployment),
-            };
-            &live.last_context.insert((deployment.clone(), context)).1
+    let warm = slot.take();
+    // Epoch interruption stops guest code at the deadline; this timeout
+    // stops everything else: a guest blocked inside a host call (a sleep,
+    // a poll on a pollable that never fires) never returns to guest code,
+    // so only abandoning the call future ends it. The abandoned store is
+    // dropped with the future's state.
+    let run = async {
+        let mut live = match warm {
+            Some(mut live) => {
+                live.store.set_epoch_deadline(deadline_ticks(limits));
+                live
+            }
+            None => instantiate(host, plugin, spec.hook).await?,
+        };
+        live.store.data_mut().begin_call(limits, spec.hook.name());
+        live.store.set_hostcall_fuel(limits.max_output_bytes);
+        let context = match &live.last_context {
+            Some((built_for, context)) if built_for == deployment => context,
+            _ => {
+                let context = wit::HookContext {
+                    plugin_id: target.id.to_string(),
+                    parameters: target.parameters.iter().map(|(k, v)| (k.clone(), to_wit_param(v))).collect(),
+                    deployment: to_wit_deployment(deployment),
+                };
+                &live.last_context.insert((deployment.clone(), context)).1
+            }
+        };
+        let result = (spec.call)(live.bindings.paddock_plugin_hooks(), &mut live.store, context).await;
+        live.store.data().finish_logging();
+        match result {
+            Ok(returned) => Ok((live, returned)),
+            Err(error) => Err(classify(&error, live.store.data(), limits)),
         }
     };
-    let result = (spec.call)(live.bindings.paddock_plugin_hooks(), &mut live.store, context);
-    live.store.data().finish_logging();
-    let returned = match result {
-        Ok(returned) => returned,
-        Err(error) => return fail(classify(&error, live.store.data(), limits)),
+    let returned = match wasmtime_wasi::runtime::in_tokio(async { tokio::time::timeout(limits.hook_timeout, run).await }) {
+        Ok(Ok((live, returned))) => {
+            *slot = Some(live);
+            returned
+        }
+        Ok(Err(cause)) => return fail(cause),
+        Err(_elapsed) => return fail(FailureCause::Timeout { limit: limits.hook_timeout }),
     };
-    *slot = Some(live);
     match returned {
         Ok(raw) => match (spec.lift)(host.output_rules(), raw) {
             Ok(value) => Status::Ok(value),

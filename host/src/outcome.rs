@@ -113,7 +113,7 @@ pub enum FailureCause {
         limit: Duration,
     },
     /// Linear memory growth was refused.
-    #[error("exceeded the memory limit of {limit} bytes (asked for {requested}; raise it with `Limits::memory_bytes` or `--memory-mib`)")]
+    #[error("exceeded the memory limit of {limit} bytes (all its memories together would have held {requested}; raise it with `Limits::memory_bytes` or `--memory-mib`)")]
     MemoryLimit {
         /// The limit in force.
         limit: usize,
@@ -148,6 +148,13 @@ pub enum FailureCause {
     /// The plugin could not be instantiated.
     #[error("could not be instantiated: {0}")]
     Instantiate(String),
+    /// The host had no free instance slot for the call: the host's
+    /// capacity, not the plugin, is at fault.
+    #[error(
+        "was not run: the host's instance pool is exhausted by other calls running at the same time ({0}); \
+         this says nothing about the plugin: raise `HostConfig::instance_pool` or run fewer hook calls at once"
+    )]
+    HostCapacity(String),
 }
 
 fn console_suffix(console: &Option<String>) -> String {

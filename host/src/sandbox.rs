@@ -22,7 +22,8 @@ use crate::manifest::BUNDLE_FILES_MOUNT;
 pub struct Limits {
     /// Wall-clock time a hook call (instantiation included) may take.
     pub hook_timeout: Duration,
-    /// Linear memory a plugin instance may use, in bytes.
+    /// Linear memory a plugin instance may use, in bytes: all of its
+    /// memories together (a component can hold several core modules).
     pub memory_bytes: usize,
     /// Elements all of a plugin instance's tables may hold, per table.
     pub table_elements: usize,
@@ -60,19 +61,36 @@ pub(crate) enum LimitHit {
     Table { requested: usize },
 }
 
+/// Holds the instance's memory limit over the sum of all its memories: a
+/// component may instantiate many core modules, each with its own memory,
+/// and wasmtime asks about each memory on its own.
 pub(crate) struct Limiter {
     memory_bytes: usize,
     table_elements: usize,
+    /// Bytes of all memories of the instance, as granted so far. wasmtime
+    /// reports a memory's creation as growth from 0, so this starts at 0.
+    memory_in_use: usize,
+    /// The last growth granted, taken back if the growth then fails.
+    last_grant: usize,
     pub(crate) hit: Option<LimitHit>,
 }
 
 impl wasmtime::ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
-        let allow = desired <= self.memory_bytes;
-        if !allow {
-            self.hit = Some(LimitHit::Memory { requested: desired });
+    fn memory_growing(&mut self, current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        let growth = desired.saturating_sub(current);
+        let total = self.memory_in_use.saturating_add(growth);
+        if total > self.memory_bytes {
+            self.hit = Some(LimitHit::Memory { requested: total });
+            return Ok(false);
         }
-        Ok(allow)
+        self.memory_in_use = total;
+        self.last_grant = growth;
+        Ok(true)
+    }
+
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.memory_in_use -= std::mem::take(&mut self.last_grant);
+        Ok(())
     }
 
     fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
@@ -128,6 +146,8 @@ impl SandboxState {
             limiter: Limiter {
                 memory_bytes: limits.memory_bytes,
                 table_elements: limits.table_elements,
+                memory_in_use: 0,
+                last_grant: 0,
                 hit: None,
             },
             console,

