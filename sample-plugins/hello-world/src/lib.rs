@@ -1,6 +1,6 @@
 //! Orbit's hello-world plugin, as a sandboxed Paddock plugin.
 
-use paddock_guest::{ActionReport, HookContext, HookResult, Plugin, export_plugin, log};
+use paddock_guest::{ActionReport, HookContext, HookResult, Plugin, export_plugin, log, shell};
 
 struct HelloWorld;
 
@@ -23,8 +23,11 @@ impl Plugin for HelloWorld {
             "Team Env: {} | Team: {} | Image: {}",
             ctx.deployment.environment, ctx.deployment.team, ctx.deployment.image_name
         ));
-        let greeting = ctx.text("greeting").unwrap_or("Hello World!");
-        Ok(vec![format!("RUN echo '{greeting}' > /home/jovyan/hello-world-plugin.txt")])
+        // Shell form, because the redirect needs a shell: the exec form would only move the greeting into
+        // an `sh -c` argument. BuildKit hands the rest of a RUN line to `/bin/sh -c` as written, and the host
+        // refuses line breaks, continuations and heredocs, so quoting the greeting for sh keeps it one word.
+        let greeting = shell::quote(ctx.text("greeting").unwrap_or("Hello World!"));
+        Ok(vec![format!("RUN echo {greeting} > /home/jovyan/hello-world-plugin.txt")])
     }
 
     fn bootstrap_injection(ctx: &HookContext) -> HookResult<Option<String>> {
