@@ -132,8 +132,10 @@ impl Manifest {
         }
         let text = std::str::from_utf8(bytes)
             .map_err(|e| ManifestError::Syntax(format!("it is not UTF-8 text ({e})")))?;
-        let raw: RawManifest =
-            serde_yaml::from_str(text).map_err(|e| ManifestError::Syntax(e.to_string()))?;
+        // serde_yaml quotes the offending key or value, which is the bundle
+        // author's text.
+        let raw: RawManifest = serde_yaml::from_str(text)
+            .map_err(|e| ManifestError::Syntax(crate::sanitize::for_terminal(&e.to_string(), 500)))?;
         for (field, value) in [
             ("parameters", &raw.parameters),
             ("requires", &raw.requires),
@@ -149,9 +151,12 @@ impl Manifest {
         validate_name(&raw.name)?;
         let version = semver::Version::parse(raw.version.trim()).map_err(|e| ManifestError::Field {
             field: "version",
-            problem: format!(
-                "is `{}`, which is not a semantic version ({e}); write MAJOR.MINOR.PATCH, e.g. `1.2.3`",
-                raw.version
+            problem: crate::sanitize::for_terminal(
+                &format!(
+                    "is `{}`, which is not a semantic version ({e}); write MAJOR.MINOR.PATCH, e.g. `1.2.3`",
+                    raw.version
+                ),
+                500,
             ),
         })?;
         if let Some(url) = &raw.url {
@@ -184,7 +189,23 @@ impl Manifest {
 /// Checks a plugin name: 1-64 characters, lowercase ASCII letters, digits and
 /// single hyphens, starting with a letter and not ending with a hyphen.
 pub fn validate_name(name: &str) -> Result<(), ManifestError> {
-    let problem = if name.is_empty() {
+    match name_problem(name) {
+        None => Ok(()),
+        Some(problem) => Err(ManifestError::Field {
+            field: "name",
+            problem: format!(
+                "`{}` {problem}; write a name like `my-plugin-2`",
+                crate::sanitize::for_terminal(name, 80)
+            ),
+        }),
+    }
+}
+
+/// What breaks the plugin-name rules of [`validate_name`], if anything, for
+/// callers that check other names by the same rules (plugin ids) and must
+/// blame their own field.
+pub(crate) fn name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
         Some("is empty".to_string())
     } else if name.len() > MAX_NAME_LEN {
         Some(format!("is {} characters long; the limit is {MAX_NAME_LEN}", name.len()))
@@ -199,16 +220,6 @@ pub fn validate_name(name: &str) -> Result<(), ManifestError> {
         Some("must not end with '-' or contain '--'".to_string())
     } else {
         None
-    };
-    match problem {
-        None => Ok(()),
-        Some(problem) => Err(ManifestError::Field {
-            field: "name",
-            problem: format!(
-                "`{}` {problem}; write a name like `my-plugin-2`",
-                crate::sanitize::for_terminal(name, 80)
-            ),
-        }),
     }
 }
 
@@ -232,11 +243,17 @@ fn validate_capabilities(capabilities: &Capabilities) -> Result<(), ManifestErro
     Ok(())
 }
 
+/// `inspect` prints these fields as they are, so what a terminal would act
+/// on or what would make the line lie about itself is refused here.
 fn validate_single_line(field: &'static str, value: &str) -> Result<(), ManifestError> {
-    if value.chars().any(char::is_control) {
+    if let Some(bad) = value.chars().find(|&c| crate::sanitize::is_unsafe_for_terminal(c)) {
         return Err(ManifestError::Field {
             field,
-            problem: "contains control characters or line breaks; write a single line".to_string(),
+            problem: format!(
+                "contains U+{:04X}: control characters, line breaks, bidirectional overrides and \
+                 zero-width characters are not allowed; write a single line of plain text",
+                bad as u32
+            ),
         });
     }
     Ok(())
@@ -248,7 +265,7 @@ fn validate_component_path(path: &str) -> Result<(), ManifestError> {
         && !path.contains('\\')
         && path.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
         && path.ends_with(".wasm")
-        && !path.chars().any(char::is_control);
+        && !path.chars().any(crate::sanitize::is_unsafe_for_terminal);
     if ok {
         Ok(())
     } else {
@@ -297,5 +314,34 @@ mod tests {
         assert!(err("name: a\nversion: 1.0.0\ncapabilities: {env: [\"A B\"]}\n").contains("not an environment variable name"));
         let m = Manifest::parse(b"name: a\nversion: 1.0.0\ncapabilities:\n  env: [HTTP_PROXY]\n").unwrap();
         assert_eq!(m.capabilities.env, ["HTTP_PROXY"]);
+    }
+
+    #[test]
+    fn errors_quoting_the_manifest_carry_no_terminal_controls() {
+        for yaml in [
+            "name: a\nversion: \"1.0\\e]0;pwned\\a\"\n",
+            "name: a\nversion: 1.0.0\n\"\\e]0;pwned\\a\": 1\n",
+            "name: a\nversion: 1.0.0\n\"x\\u202Ey\": 1\n",
+            "name: \"a\\e[2J\"\nversion: 1.0.0\n",
+        ] {
+            let error = err(yaml);
+            assert!(!error.chars().any(crate::sanitize::is_unsafe_for_terminal), "{yaml:?}: {error:?}");
+            assert!(error.contains("\\u{"), "{yaml:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn single_line_fields_refuse_bidi_and_zero_width_characters() {
+        for (field, value) in [
+            ("url", "https://example.com/\\u202Egnp.exe"),
+            ("description", "safe\\u200Bword"),
+            ("description", "isolated\\u2066text"),
+            ("description", "tab\\tstop"),
+            ("component", "plugin\\u202E.wasm"),
+        ] {
+            let error = err(&format!("name: a\nversion: 1.0.0\n{field}: \"{value}\"\n"));
+            assert!(error.contains(&format!("field `{field}`")), "{error}");
+        }
+        assert!(Manifest::parse("name: a\nversion: 1.0.0\ndescription: Grüße, 日本\n".as_bytes()).is_ok());
     }
 }

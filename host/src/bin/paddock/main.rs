@@ -4,13 +4,14 @@ mod precompile;
 mod report;
 mod scaffold;
 
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use paddock::cache::CompileCache;
+use paddock::cache::{CompileCache, EntryKind};
 use paddock::packaging::{ComponentSource, bundle_plugin_dir};
 use paddock::{Deployment, FailurePolicy, Hook, Host, HostConfig, Limits, PluginSet};
 
@@ -82,7 +83,7 @@ enum Command {
     },
     /// Check that bundles can be loaded; prints one line per bundle.
     Validate {
-        /// Bundle zips.
+        /// Bundle zips or directories of bundles.
         #[arg(required = true)]
         bundles: Vec<PathBuf>,
     },
@@ -109,7 +110,9 @@ enum Command {
         /// Plugin-set YAML: bundles with ids and parameters, in order.
         #[arg(long, value_name = "FILE")]
         set: Option<PathBuf>,
-        /// Deployment context YAML/JSON (environment, team, job_name, ...).
+        /// Deployment context YAML/JSON (environment, team, job_name, ...),
+        /// like sample-plugins/context.yaml. Without it the hooks see an
+        /// empty deployment.
         #[arg(long, value_name = "FILE")]
         context: Option<PathBuf>,
         /// Output format.
@@ -118,13 +121,14 @@ enum Command {
         /// Stop at the first failing plugin instead of running the rest.
         #[arg(long)]
         fail_fast: bool,
-        /// Time limit per hook call, in milliseconds.
-        #[arg(long, value_name = "MS")]
+        /// Time limit per hook call, in milliseconds (1 to 3600000).
+        #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_MS))]
         timeout_ms: Option<u64>,
-        /// Memory limit per plugin instance, in MiB.
-        #[arg(long, value_name = "MIB")]
-        memory_mib: Option<usize>,
-        /// Base image for the rendered Dockerfile (default: the context's image_name).
+        /// Memory limit per plugin instance, in MiB (2 to 4096).
+        #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(MIN_MEMORY_MIB..=MAX_MEMORY_MIB))]
+        memory_mib: Option<u64>,
+        /// Base image for the rendered Dockerfile, an image reference such
+        /// as python:3.11 (default: the context's image_name).
         #[arg(long, value_name = "IMAGE")]
         base_image: Option<String>,
     },
@@ -137,21 +141,125 @@ enum Format {
 }
 
 fn main() -> ExitCode {
+    if let Err(error) = clean_up_on_signals() {
+        eprintln!("error: cannot install signal handlers: {error}");
+        return ExitCode::from(2);
+    }
+    init_logging();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(error) => {
+            // Errors quote bundle content and file names; the library
+            // sanitises what it knows comes from a bundle, this catches the rest.
+            let message = paddock::sanitize::multiline_for_terminal(&format!("{error:#}"), 20_000);
+            // Nothing is left to report a failure to when stderr is gone.
+            let _ = writeln!(std::io::stderr(), "error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Log lines go to stderr, coloured only for a terminal and unless
+/// `NO_COLOR` is set to something (no-color.org): escape codes in a log
+/// file or a CI capture are noise.
+fn init_logging() {
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .with_target(false)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PADDOCK_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,paddock::plugin=info")),
         )
         .init();
-    match run(Cli::parse()) {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::from(2)
+}
+
+/// Longest `--timeout-ms`: an hour. A hook still running after that is stuck.
+const MAX_TIMEOUT_MS: u64 = 3_600_000;
+/// Smallest `--memory-mib`: a Rust guest's memory starts at about 1.1 MiB,
+/// so nothing loads below 2.
+const MIN_MEMORY_MIB: u64 = 2;
+/// Largest `--memory-mib`: a 32-bit wasm memory addresses 4 GiB, which is
+/// what the host reserves per instance.
+const MAX_MEMORY_MIB: u64 = 4096;
+
+/// Why the compile cache is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CacheOff {
+    /// `--no-cache` was passed.
+    Flag,
+    /// No `--cache-dir`, no `$PADDOCK_CACHE_DIR` and no platform cache
+    /// directory (no `$XDG_CACHE_HOME` and no home directory).
+    NoDirectory,
+}
+
+impl std::fmt::Display for CacheOff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CacheOff::Flag => f.write_str("--no-cache was passed"),
+            CacheOff::NoDirectory => write!(
+                f,
+                "no cache directory could be determined (no ${} and no $XDG_CACHE_HOME or home directory); \
+                 set {} or pass --cache-dir DIR",
+                paddock::cache::CACHE_DIR_ENV,
+                paddock::cache::CACHE_DIR_ENV
+            ),
         }
     }
+}
+
+/// The compile cache to use, given `--no-cache`, `--cache-dir` and the
+/// default directory (`paddock::cache::default_dir`), or why there is none.
+fn compile_cache(
+    no_cache: bool,
+    cache_dir: Option<PathBuf>,
+    default_dir: Option<PathBuf>,
+) -> Result<CompileCache, CacheOff> {
+    match (no_cache, cache_dir.or(default_dir)) {
+        (true, _) => Err(CacheOff::Flag),
+        (false, Some(dir)) => Ok(CompileCache::new(dir)),
+        (false, None) => Err(CacheOff::NoDirectory),
+    }
+}
+
+/// Writes results to stdout. A reader that goes away early (`paddock run
+/// ... | head -1`) ends the output quietly, and the exit status stays the
+/// command's own; any other failure to write (a full disk) is an error.
+fn emit(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(error).context("cannot write the output to stdout"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A path for display: a file name can hold anything, escape codes included.
+fn shown(path: &Path) -> String {
+    paddock::sanitize::for_terminal(&path.display().to_string(), 1_000)
+}
+
+/// The bundle files at `paths` (files as given, directories expanded to
+/// their `*.zip` files); finding none at all is an error naming every path.
+fn bundles_at(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut bundles = Vec::new();
+    for path in paths {
+        bundles.extend(paddock::plugin_set::bundle_files(path)?);
+    }
+    if bundles.is_empty() {
+        bail!("{}", no_bundles_found(paths.iter().map(|path| shown(path))));
+    }
+    Ok(bundles)
+}
+
+fn no_bundles_found(looked_at: impl Iterator<Item = String>) -> String {
+    format!(
+        "no plugin bundles found in {}; pass bundle zips, directories holding *.zip bundles, \
+         or a plugin-set file that lists some",
+        looked_at.collect::<Vec<_>>().join(", ")
+    )
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -161,23 +269,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             .with_context(|| format!("cannot grant `{name}`: it is not set (as UTF-8) in paddock's environment"))?;
         grants.env.insert(name.clone(), value);
     }
-    let config = HostConfig {
-        grants,
-        cache: match (cli.no_cache, cli.cache_dir) {
-            (true, _) => None,
-            (false, Some(dir)) => Some(CompileCache::new(dir)),
-            (false, None) => HostConfig::default().cache,
-        },
-        ..HostConfig::default()
-    };
+    let cache = compile_cache(cli.no_cache, cli.cache_dir, paddock::cache::default_dir());
+    // `paddock cache` says so itself, and `paddock new` compiles nothing.
+    let uses_cache = !matches!(cli.command, Command::New { .. } | Command::Cache { .. });
+    if let Err(off @ CacheOff::NoDirectory) = cache
+        && uses_cache
+    {
+        tracing::warn!("the compile cache is off: {off}");
+    }
+    let config = HostConfig { grants, cache: cache.clone().ok(), ..HostConfig::default() };
     match cli.command {
         Command::New { name, lang, dir } => {
             let (created, files) = scaffold::create(&name, lang, &dir)?;
-            println!("created {}:", created.display());
+            let mut text = format!("created {}:\n", created.display());
             for file in files {
-                println!("  {}", file.display());
+                text.push_str(&format!("  {}\n", file.display()));
             }
-            println!("build it with: paddock bundle {}", created.display());
+            text.push_str(&format!("build it with: paddock bundle {}\n", created.display()));
+            emit(&text)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bundle { plugin_dir, out, wasm, target_dir } => {
@@ -187,14 +296,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 None => ComponentSource::Source { language: None, target_dir },
             };
             let summary = bundle_plugin_dir(&host, &plugin_dir, &source, out.as_deref())?;
-            println!(
-                "bundled {} {} -> {} (component {} bytes, sha256 {})",
+            emit(&format!(
+                "bundled {} {} -> {} (component {} bytes, sha256 {})\n",
                 summary.manifest.name,
                 summary.manifest.version,
-                summary.path.display(),
+                shown(&summary.path),
                 summary.component_size,
                 summary.component_sha256
-            );
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect { bundle, format } => {
@@ -203,48 +312,64 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let host = Host::with_config(config)?;
             let read = host.read_bundle(&bundle)?;
             let check = host.check_bundle(&read, &bundle.display().to_string())?;
-            match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report::inspect_json(&read, &check))?),
-                Format::Text => print!("{}", report::inspect_text(&read, &check)),
-            }
+            emit(&match format {
+                Format::Json => format!("{}\n", serde_json::to_string_pretty(&report::inspect_json(&read, &check))?),
+                Format::Text => report::inspect_text(&read, &check),
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Cache { clear } => {
-            let Some(cache) = config.cache else {
-                bail!("caching is off (--no-cache); nothing to show");
-            };
+            let cache = cache.map_err(|off| anyhow::anyhow!("caching is off: {off}; nothing to show"))?;
             if clear {
-                let removed = cache.clear().with_context(|| format!("cannot clear {}", cache.dir().display()))?;
-                println!("removed {removed} cached components from {}", cache.dir().display());
+                let removed = cache.clear().with_context(|| format!("cannot clear {}", shown(cache.dir())))?;
+                let components = removed.iter().filter(|entry| entry.kind == EntryKind::Component).count();
+                emit(&format!(
+                    "removed {components} cached components and {} stale partial files from {}\n",
+                    removed.len() - components,
+                    shown(cache.dir())
+                ))?;
             } else {
-                let entries = cache.entries().with_context(|| format!("cannot read {}", cache.dir().display()))?;
+                let entries = cache.entries().with_context(|| format!("cannot read {}", shown(cache.dir())))?;
                 let total: u64 = entries.iter().map(|e| e.size).sum();
-                println!("cache: {}", cache.dir().display());
-                println!("{} components, {total} bytes", entries.len());
+                let components = entries.iter().filter(|entry| entry.kind == EntryKind::Component).count();
+                let mut text = format!(
+                    "cache: {}\n{components} components, {} partial files, {total} bytes\n",
+                    shown(cache.dir()),
+                    entries.len() - components
+                );
                 for entry in entries {
-                    println!("  {:>10}  {}", entry.size, entry.path.display());
+                    let note = match entry.kind {
+                        EntryKind::StalePartial => "  (partial, left by a process that is gone)",
+                        EntryKind::LivePartial => "  (partial, being written)",
+                        _ => "",
+                    };
+                    text.push_str(&format!("  {:>10}  {}{note}\n", entry.size, shown(&entry.path)));
                 }
+                emit(&text)?;
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Precompile { bundles } => {
-            let host = Host::with_config(config)?;
-            if host.cache().is_none() {
-                bail!("precompiling needs the cache; drop --no-cache");
+            if let Err(off) = cache {
+                bail!("precompiling needs the compile cache, which is off: {off}");
             }
-            precompile::run(&host, &bundles)
+            let bundles = bundles_at(&bundles)?;
+            precompile::run(&Host::with_config(config)?, &bundles)
         }
         Command::Validate { bundles } => {
+            let bundles = bundles_at(&bundles)?;
             let host = Host::with_config(config)?;
             let mut all_valid = true;
             for path in &bundles {
-                match with_spinner(&format!("loading {}", path.display()), || host.load_file(path)) {
-                    Ok(plugin) => println!("ok      {} ({} {})", path.display(), plugin.name(), plugin.version()),
+                let line = match with_spinner(&format!("loading {}", shown(path)), || host.load_file(path)) {
+                    Ok(plugin) => format!("ok      {} ({} {})", shown(path), plugin.name(), plugin.version()),
                     Err(error) => {
                         all_valid = false;
-                        println!("invalid {}: {error}", path.display());
+                        let error = paddock::sanitize::for_terminal(&error.to_string(), 4_000);
+                        format!("invalid {}: {error}", shown(path))
                     }
-                }
+                };
+                emit(&format!("{line}\n"))?;
             }
             Ok(if all_valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
@@ -253,12 +378,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if plugins.is_empty() && set.is_none() {
                 bail!("no plugins given; pass --plugins PATH (a bundle or a directory of bundles) or --set FILE");
             }
+            // Read before any plugin is loaded: a bad context fails at once.
+            let deployment = context.as_deref().map(read_context).transpose()?;
+            if let Some(image) = &base_image {
+                paddock::validate::check_image_reference(image)
+                    .map_err(|problem| anyhow::anyhow!("--base-image {problem}"))?;
+            }
+            let base_image = base_image
+                .or_else(|| deployment.as_ref().map(|deployment| deployment.image_name.clone()))
+                .unwrap_or_default();
+            // No implicit `FROM scratch`: RUN lines on an empty image are
+            // never what was meant, so scratch must be asked for by name.
+            if hooks.contains(&Hook::DockerfileInjection) && base_image.is_empty() {
+                bail!(
+                    "dockerfile-injection renders a Dockerfile, which needs a base image: pass --base-image IMAGE \
+                     or a --context whose image_name is one (see sample-plugins/context.yaml)"
+                );
+            }
             let mut limits = Limits::default();
             if let Some(ms) = timeout_ms {
                 limits.hook_timeout = Duration::from_millis(ms);
             }
             if let Some(mib) = memory_mib {
-                limits.memory_bytes = mib.saturating_mul(1024 * 1024);
+                limits.memory_bytes =
+                    usize::try_from(mib << 20).context("--memory-mib is too large for this platform")?;
             }
             let host = Host::with_config(HostConfig { limits, ..config })?;
             let plugin_set = with_spinner("loading plugins", || -> Result<PluginSet, paddock::Error> {
@@ -275,16 +418,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 builder.build()
             })?;
-            let deployment = match &context {
-                Some(path) => read_context(path)?,
-                None => Deployment::default(),
-            };
-            let base_image = base_image.unwrap_or_else(|| deployment.image_name.clone());
-            let runs = report::run_hooks(&plugin_set, &hooks, &deployment);
-            match format {
-                Format::Json => println!("{}", report::runs_json(&runs, hook == "all")?),
-                Format::Text => print!("{}", report::runs_text(&plugin_set, &runs, &base_image)),
+            if plugin_set.is_empty() {
+                let set_file = set.iter().map(|path| format!("plugin-set file {}", shown(path)));
+                bail!("{}", no_bundles_found(set_file.chain(plugins.iter().map(|path| shown(path)))));
             }
+            let deployment = deployment.unwrap_or_else(|| {
+                tracing::warn!(
+                    "no --context given: the hooks see an empty deployment (every field empty); \
+                     pass --context FILE, e.g. sample-plugins/context.yaml"
+                );
+                Deployment::default()
+            });
+            let runs = report::run_hooks(&plugin_set, &hooks, &deployment);
+            emit(&match format {
+                Format::Json => format!("{}\n", report::runs_json(&runs, hook == "all", &base_image)?),
+                Format::Text => report::runs_text(&plugin_set, &runs, &base_image)?,
+            })?;
             Ok(if report::all_succeeded(&runs) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
     }
@@ -301,16 +450,59 @@ fn with_spinner<T>(message: &str, work: impl FnOnce() -> T) -> T {
     result
 }
 
+/// Largest deployment context accepted.
+const MAX_CONTEXT_BYTES: u64 = 1024 * 1024;
+
 fn read_context(path: &Path) -> Result<Deployment> {
-    let size = std::fs::metadata(path).with_context(|| format!("cannot read context {}", path.display()))?.len();
-    if size > 1024 * 1024 {
-        bail!("context {} is {size} bytes; the limit is 1 MiB", path.display());
-    }
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read context {}", path.display()))?;
-    serde_yaml::from_str(&text).with_context(|| {
+    let text = paddock::fsutil::read_text_capped(path, MAX_CONTEXT_BYTES)
+        .map_err(|problem| anyhow::anyhow!("context {}: {problem}", shown(path)))?;
+    let deployment: Deployment = serde_yaml::from_str(&text).with_context(|| {
         format!(
             "context {} is not valid (fields: environment, team, job_name, job_version, image_name, deployer)",
-            path.display()
+            shown(path)
         )
-    })
+    })?;
+    if !deployment.image_name.is_empty() {
+        paddock::validate::check_image_reference(&deployment.image_name)
+            .map_err(|problem| anyhow::anyhow!("context {} field `image_name`: {problem}", shown(path)))?;
+    }
+    Ok(deployment)
+}
+
+/// On SIGINT, SIGTERM or SIGHUP, removes the partial files paddock is
+/// writing (a bundle, a cache entry) and exits as the signal would have;
+/// without this they stay behind. SIGXFSZ is caught too, so that a write
+/// past the file-size limit fails with an error (and its partial file is
+/// removed) instead of killing the process.
+fn clean_up_on_signals() -> std::io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGXFSZ};
+    signal_hook::flag::register(SIGXFSZ, std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)))?;
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    std::thread::Builder::new().name("paddock-signals".into()).spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            paddock::fsutil::remove_partial_files();
+            std::process::exit(128 + signal);
+        }
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_being_off_says_why() {
+        let default = Some(PathBuf::from("/home/u/.cache/paddock"));
+        let dir = |cache: Result<CompileCache, CacheOff>| cache.map(|cache| cache.dir().to_path_buf());
+        assert_eq!(dir(compile_cache(false, None, default.clone())), Ok(default.clone().unwrap()));
+        assert_eq!(dir(compile_cache(false, Some("/elsewhere".into()), default.clone())), Ok("/elsewhere".into()));
+        assert_eq!(compile_cache(true, None, default).err(), Some(CacheOff::Flag));
+        let off = compile_cache(false, None, None).err();
+        assert_eq!(off, Some(CacheOff::NoDirectory));
+        let message = off.unwrap().to_string();
+        assert!(message.contains("no cache directory could be determined"), "{message}");
+        assert!(message.contains("set PADDOCK_CACHE_DIR"), "{message}");
+        assert!(!message.contains("--no-cache"), "{message}");
+    }
 }

@@ -10,11 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use paddock::Host;
 use paddock::cache::CompileOrigin;
 
-pub fn run(host: &Host, paths: &[PathBuf]) -> Result<ExitCode> {
-    let mut bundles = Vec::new();
-    for path in paths {
-        bundles.extend(paddock::plugin_set::bundle_files(path)?);
-    }
+/// Compiles `bundles` (bundle files, not directories) into the host's cache.
+pub fn run(host: &Host, bundles: &[PathBuf]) -> Result<ExitCode> {
     let progress = ProgressBar::new(bundles.len() as u64);
     progress.set_style(
         ProgressStyle::with_template("{spinner} [{pos}/{len}] {elapsed} compiling {msg}")
@@ -22,8 +19,8 @@ pub fn run(host: &Host, paths: &[PathBuf]) -> Result<ExitCode> {
     );
     progress.enable_steady_tick(Duration::from_millis(120));
     let mut failed = false;
-    for bundle in &bundles {
-        progress.set_message(bundle.display().to_string());
+    for bundle in bundles {
+        progress.set_message(crate::shown(bundle));
         // Grants are not needed to compile: an operator may precompile
         // plugins before deciding what to grant them.
         let checked = host
@@ -42,10 +39,10 @@ pub fn run(host: &Host, paths: &[PathBuf]) -> Result<ExitCode> {
             }
             Err(error) => {
                 failed = true;
-                format!("{}: {error}", bundle.display())
+                format!("{}: {}", crate::shown(bundle), paddock::sanitize::for_terminal(&error.to_string(), 4_000))
             }
         };
-        progress.suspend(|| println!("{line}"));
+        progress.suspend(|| crate::emit(&format!("{line}\n")))?;
         progress.inc(1);
     }
     progress.finish_and_clear();

@@ -40,6 +40,18 @@ impl HookRun {
         }
     }
 
+    /// The merged view of the hook's results, named, for `--format json`
+    /// of `all`: the Dockerfile, the environment with its conflicts, the
+    /// scripts. `None` for hooks that have none.
+    fn merged_json(&self, base_image: &str) -> anyhow::Result<Option<(&'static str, serde_json::Value)>> {
+        Ok(match self {
+            HookRun::Dockerfile(o) => Some(("dockerfile", render_dockerfile(base_image, o)?.into())),
+            HookRun::Env(o) => Some(("env", serde_json::to_value(merge_env_vars(o))?)),
+            HookRun::Bootstrap(o) => Some(("scripts", serde_json::to_value(bootstrap_scripts(o))?)),
+            HookRun::Report(..) | HookRun::Other(..) => None,
+        })
+    }
+
     fn json(&self) -> serde_json::Result<serde_json::Value> {
         fn records<T: Serialize>(outcomes: &[Outcome<T>]) -> serde_json::Result<serde_json::Value> {
             serde_json::to_value(outcomes.iter().map(Outcome::record).collect::<Vec<_>>())
@@ -75,21 +87,29 @@ pub fn all_succeeded(runs: &[HookRun]) -> bool {
     runs.iter().all(|run| run.statuses().iter().all(|s| *s == "ok" || *s == "skipped"))
 }
 
-/// One hook: an array of outcomes. Several (`all`): an object keyed by hook.
-pub fn runs_json(runs: &[HookRun], keyed: bool) -> serde_json::Result<String> {
-    let value = if keyed {
-        let mut object = serde_json::Map::new();
+/// One hook: an array of outcomes. Several (`all`): an array in execution
+/// order of `{"hook", "outcomes"}`, with the merged view of the hooks that
+/// have one (`dockerfile`, `env`, `scripts`).
+pub fn runs_json(runs: &[HookRun], all: bool, base_image: &str) -> anyhow::Result<String> {
+    let value = if all {
+        let mut hooks = Vec::new();
         for run in runs {
-            object.insert(run.hook().name().to_string(), run.json()?);
+            let mut object = serde_json::Map::new();
+            object.insert("hook".into(), run.hook().name().into());
+            object.insert("outcomes".into(), run.json()?);
+            if let Some((name, merged)) = run.merged_json(base_image)? {
+                object.insert(name.into(), merged);
+            }
+            hooks.push(serde_json::Value::Object(object));
         }
-        serde_json::Value::Object(object)
+        serde_json::Value::Array(hooks)
     } else {
         runs.first().map(HookRun::json).transpose()?.unwrap_or_default()
     };
-    serde_json::to_string_pretty(&value)
+    Ok(serde_json::to_string_pretty(&value)?)
 }
 
-pub fn runs_text(set: &PluginSet, runs: &[HookRun], base_image: &str) -> String {
+pub fn runs_text(set: &PluginSet, runs: &[HookRun], base_image: &str) -> anyhow::Result<String> {
     let mut out = String::new();
     let _ = writeln!(out, "Plugins in execution order:");
     for (plugin, id) in set.plugins() {
@@ -116,9 +136,8 @@ pub fn runs_text(set: &PluginSet, runs: &[HookRun], base_image: &str) -> String 
                         let _ = writeln!(out, "      {}", for_terminal(line, 500));
                     }
                 });
-                let image = if base_image.is_empty() { "scratch" } else { base_image };
                 let _ = writeln!(out, "  Rendered Dockerfile:");
-                for line in render_dockerfile(image, outcomes).lines() {
+                for line in render_dockerfile(base_image, outcomes)?.lines() {
                     let _ = writeln!(out, "    | {}", for_terminal(line, 500));
                 }
             }
@@ -169,7 +188,7 @@ pub fn runs_text(set: &PluginSet, runs: &[HookRun], base_image: &str) -> String 
             }
         }
     }
-    out
+    Ok(out)
 }
 
 fn outcomes_text<T>(out: &mut String, outcomes: &[Outcome<T>], value: impl Fn(&mut String, &T)) {
