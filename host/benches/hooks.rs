@@ -198,7 +198,7 @@ fn distinct_bundle(name: &str, component: &[u8], copy: usize) -> std::path::Path
     bytes.extend(payload);
     let manifest = paddock::Manifest::parse(format!("name: {name}\nversion: 0.0.1\n").as_bytes()).expect("manifest");
     let out = support::workspace_root().join("target").join("test-bundles").join(format!("{name}.zip"));
-    paddock::Bundle::write(&manifest, &bytes, &[], &out).expect("write bundle");
+    paddock::Bundle::write(&manifest, &bytes, &[], &out, &paddock::BundleLimits::default()).expect("write bundle");
     out
 }
 
@@ -463,6 +463,8 @@ fn main() {
         let status = Command::new(env!("CARGO_BIN_EXE_paddock"))
             .args(["run", "all", "--plugins"])
             .arg(bundles.path())
+            .arg("--context")
+            .arg(support::workspace_root().join("sample-plugins").join("context.yaml"))
             .args(extra)
             .stdout(Stdio::null())
             .status()
