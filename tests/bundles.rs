@@ -1,10 +1,9 @@
 //! Bad bundles and bad manifests, crafted by the tests, are rejected with an
 //! error that says what is wrong.
 
-mod support;
-
 use paddock::{Bundle, BundleError, BundleLimits, Error, ManifestError};
-use support::{GOOD_MANIFEST, component_bytes, host, zip_of};
+
+use crate::support::{self, GOOD_MANIFEST, component_bytes, host, zip_of};
 
 const EMPTY_COMPONENT: &[u8] = &[0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 
@@ -152,7 +151,7 @@ fn things_that_are_not_components_are_rejected_with_a_hint() {
     // Structurally plausible, but not a Paddock plugin: errors at load.
     for (bytes, expected) in [
         (truncated, "does not compile"),
-        (EMPTY_COMPONENT, "does not export `paddock:plugin/hooks@0.1.0` or a compatible 0.1.x version of it (it exports: nothing)"),
+        (EMPTY_COMPONENT, "does not export `paddock:plugin/hooks@0.1.0` or a compatible version of any interface this host serves (it exports: nothing)"),
     ] {
         let bundle = read(&zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST), ("plugin.wasm", bytes)])).unwrap();
         let error = host().load_bundle(bundle, "crafted.zip").unwrap_err();

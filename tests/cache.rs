@@ -1,11 +1,10 @@
 //! The precompiled cache: a warm load is a deserialize, results do not
 //! change, damaged entries are replaced, and the CLI can show and clear it.
 
-mod support;
-
 use paddock::cache::{CompileCache, CompileOrigin};
-use paddock::{Deployment, Host, HostConfig, PluginConfig, PluginSet};
-use support::{paddock, sample_bundle};
+use paddock::{hooks, Deployment, Host, HostConfig, PluginConfig, PluginSet};
+
+use crate::support::{self, paddock, sample_bundle};
 
 fn host_with_cache(dir: &std::path::Path) -> Host {
     Host::with_config(HostConfig { cache: Some(CompileCache::new(dir)), ..HostConfig::default() }).unwrap()
@@ -13,7 +12,7 @@ fn host_with_cache(dir: &std::path::Path) -> Host {
 
 fn env_vars(host: &Host, plugin: paddock::Plugin) -> Vec<paddock::Outcome<Vec<(String, String)>>> {
     let set = PluginSet::builder(host).add(plugin, PluginConfig::default()).unwrap().build().unwrap();
-    set.job_runtime_env_vars(&Deployment { job_name: "j".into(), ..Deployment::default() })
+    set.call::<hooks::JobRuntimeEnvVars>(&Deployment { job_name: "j".into(), ..Deployment::default() })
 }
 
 #[test]

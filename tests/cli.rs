@@ -1,11 +1,9 @@
 //! The `paddock` binary end to end: bundle, inspect, validate, run.
 
-mod support;
-
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use support::{SAMPLES, guest_target_dir, misbehaving_bundle, paddock, sample_bundle, workspace_root};
+use crate::support::{self, SAMPLES, guest_target_dir, misbehaving_bundle, paddock, sample_bundle, workspace_root};
 
 fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -147,7 +145,7 @@ fn run_all_on_the_sample_set_shows_every_contribution() {
     for expected in [
         "    -1  hello (hello-world 1.0.0)\n     0  runtime-env (runtime-env 0.3.0)\n     0  docker-layers (docker-layers 2.1.0)\n    10  deploy-recorder",
         "    | FROM jupyter/minimal-notebook:2026-11\n    | # Commands for hello plugin\n",
-        "    --- hello.sh ---",
+        "    | --- hello.sh ---",
         "  conflict: LOG_LEVEL set by hello=debug, runtime-env=warning; kept runtime-env's value",
         "      asked to deploy sentiment-model@1.4.2 for team data-science in dev-env",
         "== destroy ==",
@@ -248,7 +246,7 @@ fn usage_errors_are_one_readable_paragraph_with_exit_2() {
     let dir = samples_dir();
     let plugins = dir.path().to_str().unwrap();
     for (args, expected) in [
-        (vec!["run", "deploi", "--plugins", plugins], "unknown hook `deploi`; the hooks are: deploy"),
+        (vec!["run", "deploi", "--plugins", plugins], "unknown hook `deploi`; the hooks are: dockerfile-injection, "),
         (vec!["run", "deploy"], "no plugins given"),
         (vec!["run", "deploy", "--plugins", "/nonexistent"], "cannot read bundles at /nonexistent: "),
         (vec!["inspect", "/nonexistent.zip"], "cannot read bundle"),

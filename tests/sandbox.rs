@@ -1,16 +1,15 @@
 //! Misbehaving guests, built from source: limits hold, failures are isolated
 //! and named, the sandbox grants nothing, outputs are validated.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use paddock::{
+use paddock::{hooks, 
     Deployment, FailureCause, FailurePolicy, Host, HostConfig, Limits, Outcome, ParamValue, Plugin, PluginConfig,
     PluginSet, Status,
 };
-use support::{host, misbehaving_bundle};
+
+use crate::support::{self, host, misbehaving_bundle};
 
 /// A host with a short deadline and a small memory limit so failures come fast.
 fn strict_host() -> &'static Host {
@@ -45,7 +44,7 @@ fn with_neighbour(host: &Host, name: &str, how: &str) -> PluginSet {
 }
 
 fn neighbour_alone(host: &Host) -> Outcome<paddock::ActionReport> {
-    set_of(host, &[("neighbour", "behave")]).deploy(&Deployment::default()).remove(0)
+    set_of(host, &[("neighbour", "behave")]).call::<hooks::Deploy>(&Deployment::default()).remove(0)
 }
 
 fn failure_of<T: std::fmt::Debug>(outcome: &Outcome<T>) -> &paddock::HookFailure {
@@ -56,7 +55,7 @@ fn failure_of<T: std::fmt::Debug>(outcome: &Outcome<T>) -> &paddock::HookFailure
 fn an_infinite_loop_times_out_and_the_neighbour_is_unaffected() {
     let host = strict_host();
     let set = with_neighbour(host, "looper", "loop");
-    let outcomes = set.deploy(&Deployment::default());
+    let outcomes = set.call::<hooks::Deploy>(&Deployment::default());
     let failure = failure_of(&outcomes[0]);
     assert_eq!(failure.cause, FailureCause::Timeout { limit: Duration::from_millis(300) });
     assert_eq!(
@@ -65,7 +64,7 @@ fn an_infinite_loop_times_out_and_the_neighbour_is_unaffected() {
     );
     assert_eq!(outcomes[1], neighbour_alone(host));
     // The same plugin works again on the next call.
-    assert!(set.dockerfile_injection(&Deployment::default())[0].status.ok().is_some());
+    assert!(set.call::<hooks::DockerfileInjection>(&Deployment::default())[0].status.ok().is_some());
 }
 
 #[test]
@@ -74,7 +73,7 @@ fn repeated_timeouts_fail_the_same_way_every_time() {
     let host = Host::with_config(HostConfig { limits, ..support::host_config() }).unwrap();
     let set = set_of(&host, &[("looper-again", "loop")]);
     for _ in 0..1_000 {
-        let outcomes = set.deploy(&Deployment::default());
+        let outcomes = set.call::<hooks::Deploy>(&Deployment::default());
         assert_eq!(failure_of(&outcomes[0]).cause, FailureCause::Timeout { limit: Duration::from_millis(5) });
     }
 }
@@ -82,7 +81,7 @@ fn repeated_timeouts_fail_the_same_way_every_time() {
 #[test]
 fn unbounded_allocation_hits_the_memory_limit() {
     let host = strict_host();
-    let outcomes = with_neighbour(host, "hoarder", "alloc").deploy(&Deployment::default());
+    let outcomes = with_neighbour(host, "hoarder", "alloc").call::<hooks::Deploy>(&Deployment::default());
     match &failure_of(&outcomes[0]).cause {
         FailureCause::MemoryLimit { limit, requested } => {
             assert_eq!(*limit, 32 << 20);
@@ -96,7 +95,7 @@ fn unbounded_allocation_hits_the_memory_limit() {
 
 #[test]
 fn a_panic_message_reaches_the_error() {
-    let outcomes = with_neighbour(host(), "panicker", "panic").deploy(&Deployment::default());
+    let outcomes = with_neighbour(host(), "panicker", "panic").call::<hooks::Deploy>(&Deployment::default());
     let message = failure_of(&outcomes[0]).to_string();
     assert!(message.starts_with("plugin `panicker` 0.0.1, hook `deploy`: the plugin crashed: "), "{message}");
     assert!(message.contains("boom: the `target` parameter is missing"), "{message}");
@@ -105,7 +104,7 @@ fn a_panic_message_reaches_the_error() {
 
 #[test]
 fn infinite_recursion_is_a_stack_overflow_trap() {
-    let outcomes = with_neighbour(host(), "recurser", "recursion").deploy(&Deployment::default());
+    let outcomes = with_neighbour(host(), "recurser", "recursion").call::<hooks::Deploy>(&Deployment::default());
     match &failure_of(&outcomes[0]).cause {
         FailureCause::Trap { message, .. } => assert!(message.contains("call stack exhausted"), "{message}"),
         other => panic!("expected a trap, got {other:?}"),
@@ -115,7 +114,7 @@ fn infinite_recursion_is_a_stack_overflow_trap() {
 
 #[test]
 fn reported_errors_are_sanitised() {
-    let outcomes = with_neighbour(host(), "escaper", "escape").deploy(&Deployment::default());
+    let outcomes = with_neighbour(host(), "escaper", "escape").call::<hooks::Deploy>(&Deployment::default());
     let failure = failure_of(&outcomes[0]);
     assert_eq!(failure.cause, FailureCause::Reported("\\u{1b}[31mred\\u{1b}[0m\nsecond line".into()));
     assert!(!failure.to_string().contains('\x1b'));
@@ -124,7 +123,7 @@ fn reported_errors_are_sanitised() {
 #[test]
 fn the_sandbox_grants_no_files_env_args_or_network() {
     let set = set_of(host(), &[("file-reader", "read-file"), ("env-reader", "env"), ("networker", "tcp")]);
-    let outcomes = set.deploy(&Deployment::default());
+    let outcomes = set.call::<hooks::Deploy>(&Deployment::default());
     let details = |i: usize| outcomes[i].status.ok().expect("hook ran").details.clone();
     for (key, value) in details(0) {
         assert!(value.starts_with("denied"), "{key}: {value}");
@@ -138,7 +137,7 @@ fn the_sandbox_grants_no_files_env_args_or_network() {
 #[test]
 fn flooding_stdout_and_logs_is_bounded_and_harmless() {
     let set = set_of(host(), &[("flooder", "flood"), ("logger", "log")]);
-    let outcomes = set.deploy(&Deployment::default());
+    let outcomes = set.call::<hooks::Deploy>(&Deployment::default());
     assert_eq!(outcomes[0].status.ok().unwrap().summary, "flooded");
     assert_eq!(outcomes[1].status.ok().unwrap().summary, "logged");
 }
@@ -153,14 +152,14 @@ fn invalid_outputs_are_rejected_with_the_rule_broken() {
         ("huge-string", "huge-string", "returned more than 16777216 bytes (the output limit"),
     ];
     for (name, how, expected) in cases {
-        let outcomes = with_neighbour(host, name, how).dockerfile_injection(&Deployment::default());
+        let outcomes = with_neighbour(host, name, how).call::<hooks::DockerfileInjection>(&Deployment::default());
         let failure = failure_of(&outcomes[0]);
         assert!(failure.to_string().contains(expected), "{failure}");
         assert!(failure.to_string().starts_with(&format!("plugin `{name}` 0.0.1, hook `dockerfile-injection`")));
         assert_eq!(outcomes[1].status, Status::Ok(vec!["RUN echo neighbour".to_string()]));
     }
     for (name, how, expected) in [("preloader", "ld-preload", "deny-list"), ("bad-namer", "bad-name", "must match")] {
-        let outcomes = with_neighbour(host, name, how).job_runtime_env_vars(&Deployment::default());
+        let outcomes = with_neighbour(host, name, how).call::<hooks::JobRuntimeEnvVars>(&Deployment::default());
         let failure = failure_of(&outcomes[0]);
         assert!(matches!(failure.cause, FailureCause::InvalidOutput(_)), "{failure}");
         assert!(failure.to_string().contains(expected), "{failure}");
@@ -177,7 +176,7 @@ fn abort_policy_stops_after_the_first_failure() {
         .unwrap()
         .build()
         .unwrap();
-    let outcomes = set.deploy(&Deployment::default());
+    let outcomes = set.call::<hooks::Deploy>(&Deployment::default());
     assert_eq!(failure_of(&outcomes[0]).cause, FailureCause::Reported("database is down".into()));
     assert_eq!(outcomes[1].status, Status::NotRun);
 }
@@ -187,24 +186,24 @@ fn a_session_reuses_instances_until_a_call_traps() {
     let set = set_of(host(), &[("counter", "count"), ("session-panicker", "panic")]);
     let summary = |outcomes: Vec<Outcome<paddock::ActionReport>>| outcomes[0].status.ok().unwrap().summary.clone();
     // Without a session every call gets a fresh instance.
-    assert_eq!(summary(set.deploy(&Deployment::default())), "1");
-    assert_eq!(summary(set.deploy(&Deployment::default())), "1");
+    assert_eq!(summary(set.call::<hooks::Deploy>(&Deployment::default())), "1");
+    assert_eq!(summary(set.call::<hooks::Deploy>(&Deployment::default())), "1");
 
     let mut session = set.session();
-    assert_eq!(summary(session.deploy(&Deployment::default())), "1");
-    let outcomes = session.deploy(&Deployment::default());
+    assert_eq!(summary(session.call::<hooks::Deploy>(&Deployment::default())), "1");
+    let outcomes = session.call::<hooks::Deploy>(&Deployment::default());
     assert_eq!(summary(outcomes.clone()), "2", "the counter's instance was reused");
     assert!(outcomes[1].status.failure().is_some());
     // The panicking plugin's poisoned instance was dropped: it works again.
     assert_eq!(
-        session.dockerfile_injection(&Deployment::default())[1].status,
+        session.call::<hooks::DockerfileInjection>(&Deployment::default())[1].status,
         Status::Ok(vec!["RUN echo session-panicker".to_string()])
     );
     // The session's dirty slots go back to the pool (reset by memset, not
     // unmapped); a fresh instance in them starts from the initial image.
     drop(session);
     for _ in 0..3 {
-        assert_eq!(summary(set.deploy(&Deployment::default())), "1");
+        assert_eq!(summary(set.call::<hooks::Deploy>(&Deployment::default())), "1");
     }
 }
 
@@ -226,7 +225,7 @@ fn a_capability_needs_both_the_declaration_and_the_grant() {
         .unwrap()
         .build()
         .unwrap();
-    let outcomes = set.deploy(&Deployment::default());
+    let outcomes = set.call::<hooks::Deploy>(&Deployment::default());
     assert_eq!(outcomes[0].status.ok().unwrap().summary, "http://proxy:3128");
     assert_eq!(outcomes[1].status.ok().unwrap().summary, "environment variable not found", "granted only to the plugin that declared it");
 }
@@ -263,7 +262,7 @@ fn bundle_files_are_readable_read_only_when_declared_and_granted() {
         .unwrap()
         .build()
         .unwrap();
-    let outcomes = set.deploy(&Deployment::default());
+    let outcomes = set.call::<hooks::Deploy>(&Deployment::default());
     let report = |i: usize| outcomes[i].status.ok().unwrap_or_else(|| panic!("{:?}", outcomes[i].status)).clone();
     assert_eq!(report(0).summary, "region: eu-west-1\n");
     for (key, value) in report(0).details {
@@ -272,7 +271,7 @@ fn bundle_files_are_readable_read_only_when_declared_and_granted() {
     assert!(report(1).summary.starts_with("denied"), "{}", report(1).summary);
 
     let nested = PluginSet::builder(&granting).add(shipper, reading("templates/run.sh")).unwrap().build().unwrap();
-    assert_eq!(nested.deploy(&Deployment::default())[0].status.ok().unwrap().summary, "echo hello\n");
+    assert_eq!(nested.call::<hooks::Deploy>(&Deployment::default())[0].status.ok().unwrap().summary, "echo hello\n");
 }
 
 #[test]
@@ -291,7 +290,7 @@ fn huge_random_buffers_are_refused_without_host_allocation() {
         .unwrap()
         .build()
         .unwrap();
-    let outcomes = set.deploy(&Deployment::default());
+    let outcomes = set.call::<hooks::Deploy>(&Deployment::default());
     let message = failure_of(&outcomes[0]).to_string();
     assert!(message.contains("requested len 1073741824 exceeds limit 1048576"), "{message}");
     assert_eq!(outcomes[1].status.ok().unwrap().summary, "got 64 random bytes");
@@ -313,7 +312,7 @@ fn a_plugin_whose_start_up_never_finishes_times_out() {
     let _ = std::fs::remove_file(&bundle);
     // Its static constructors run before any hook body, even one it does not implement.
     for _ in 0..2 {
-        let outcomes = set.dockerfile_injection(&Deployment::default());
+        let outcomes = set.call::<hooks::DockerfileInjection>(&Deployment::default());
         assert_eq!(failure_of(&outcomes[0]).cause, FailureCause::Timeout { limit: Duration::from_millis(300) });
         assert_eq!(outcomes[1].status, Status::Ok(vec!["RUN echo neighbour-of-slow-starter".to_string()]));
     }
@@ -335,7 +334,7 @@ fn unbounded_table_growth_hits_the_table_limit() {
         .build()
         .unwrap();
     for _ in 0..3 {
-        let outcomes = set.deploy(&Deployment::default());
+        let outcomes = set.call::<hooks::Deploy>(&Deployment::default());
         let failure = failure_of(&outcomes[0]);
         // The second growth (1 + 2 * 65 536 elements) is the first one over 100 000.
         assert_eq!(failure.cause, FailureCause::TableLimit { limit: 100_000, requested: 131_073 });
@@ -367,7 +366,7 @@ fn a_table_over_the_limit_at_start_up_is_refused_by_name() {
         .unwrap()
         .build()
         .unwrap();
-    let outcomes = set.job_runtime_env_vars(&Deployment::default());
+    let outcomes = set.call::<hooks::JobRuntimeEnvVars>(&Deployment::default());
     let failure = failure_of(&outcomes[0]);
     assert_eq!(failure.cause, FailureCause::TableLimit { limit: 100_000, requested: 5_000_000 }, "{failure}");
     assert!(failure.to_string().starts_with("plugin `big-table` 0.0.1, hook `job-runtime-env-vars`: exceeded the table limit"));
@@ -378,7 +377,7 @@ fn a_plugin_blocked_in_a_host_call_times_out_and_the_run_goes_on() {
     let host = strict_host();
     let set = set_of(host, &[("sleeper", "sleep"), ("poller", "poll-forever"), ("neighbour-of-sleepers", "behave")]);
     let started = std::time::Instant::now();
-    let outcomes = set.deploy(&Deployment::default());
+    let outcomes = set.call::<hooks::Deploy>(&Deployment::default());
     // Without the fix the first call sleeps for an hour; the bound only has
     // to tell "ended near its 300 ms deadlines" from "hung".
     assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
@@ -389,7 +388,7 @@ fn a_plugin_blocked_in_a_host_call_times_out_and_the_run_goes_on() {
     // Inside a session too; the timed-out instance is replaced, not reused.
     let mut session = set.session();
     for _ in 0..2 {
-        let outcomes = session.deploy(&Deployment::default());
+        let outcomes = session.call::<hooks::Deploy>(&Deployment::default());
         assert_eq!(failure_of(&outcomes[0]).cause, FailureCause::Timeout { limit: Duration::from_millis(300) });
         assert_eq!(outcomes[2].status.ok().unwrap().summary, "behaved as neighbour-of-sleepers");
     }
@@ -435,7 +434,7 @@ fn the_memory_limit_holds_for_all_memories_of_an_instance_together() {
         .unwrap()
         .build()
         .unwrap();
-    let outcomes = set.deploy(&Deployment::default());
+    let outcomes = set.call::<hooks::Deploy>(&Deployment::default());
     match &failure_of(&outcomes[0]).cause {
         FailureCause::MemoryLimit { limit, requested } => {
             assert_eq!(*limit, 32 << 20);
@@ -465,12 +464,12 @@ fn three_thousand_plugins_run_in_order_on_a_pool_of_a_thousand() {
             assert_eq!(outcome.status.ok().map(|r| r.summary.as_str()), Some(format!("behaved as many-{index}").as_str()));
         }
     };
-    check(set.deploy(&Deployment::default()));
+    check(set.call::<hooks::Deploy>(&Deployment::default()));
     // A warm session holds an instance per plugin until the pool runs out,
     // then gives its own back instead of failing plugins.
     let mut session = set.session();
-    check(session.deploy(&Deployment::default()));
-    check(session.deploy(&Deployment::default()));
+    check(session.call::<hooks::Deploy>(&Deployment::default()));
+    check(session.call::<hooks::Deploy>(&Deployment::default()));
 }
 
 /// The WIT package with its version replaced, in a temporary directory.
@@ -492,7 +491,7 @@ fn a_compatible_patch_version_of_the_hooks_loads_and_an_incompatible_one_is_refu
     };
     let patch = host.load_file(&built_for("0.1.1")).unwrap();
     let set = PluginSet::builder(host).add(patch, PluginConfig::default()).unwrap().build().unwrap();
-    let outcomes = set.deploy(&Deployment::default());
+    let outcomes = set.call::<hooks::Deploy>(&Deployment::default());
     assert!(matches!(failure_of(&outcomes[0]).cause, FailureCause::TableLimit { .. }), "{:?}", outcomes[0].status);
 
     let error = host.load_file(&built_for("0.2.0")).unwrap_err().to_string();

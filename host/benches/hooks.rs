@@ -10,6 +10,7 @@
 //! stdin and writes a JSON response, like subprocess plugin systems do.
 
 #[path = "../../tests/support/mod.rs"]
+#[allow(dead_code)] // the benches use part of the tests' helpers
 mod support;
 
 use std::fmt::Write as _;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use paddock::cache::CompileCache;
-use paddock::{Deployment, Host, HostConfig, ParamValue, Plugin, PluginConfig, PluginSet};
+use paddock::{hooks, Deployment, Host, HostConfig, ParamValue, Plugin, PluginConfig, PluginSet};
 
 const CHILD_ENV: &str = "PADDOCK_BENCH_CHILD";
 
@@ -213,21 +214,21 @@ fn profile(workload: &str) {
     match workload {
         "fresh" => {
             let set = set_of(&host, [(load("runtime-env"), PluginConfig::default())]);
-            profiled_calls(PROFILE_CALLS, || drop(set.job_runtime_env_vars(&d)));
+            profiled_calls(PROFILE_CALLS, || drop(set.call::<hooks::JobRuntimeEnvVars>(&d)));
         }
         "warm" => {
             let set = set_of(&host, [(load("runtime-env"), runtime_env_config())]);
             let mut session = set.session();
-            drop(session.job_runtime_env_vars(&d));
-            profiled_calls(PROFILE_CALLS, || drop(session.job_runtime_env_vars(&d)));
+            drop(session.call::<hooks::JobRuntimeEnvVars>(&d));
+            profiled_calls(PROFILE_CALLS, || drop(session.call::<hooks::JobRuntimeEnvVars>(&d)));
         }
         "warm-one" | "warm-distinct" => {
             let count = if workload == "warm-one" { 1 } else { PROFILE_DISTINCT };
             let plugins = (0..count).map(|i| (load(&format!("bench-distinct-{i:03}")), mode("behave", &[])));
             let set = set_of(&host, plugins);
             let mut session = set.session();
-            drop(session.job_runtime_env_vars(&d));
-            profiled_calls(PROFILE_CALLS / count, || drop(session.job_runtime_env_vars(&d)));
+            drop(session.call::<hooks::JobRuntimeEnvVars>(&d));
+            profiled_calls(PROFILE_CALLS / count, || drop(session.call::<hooks::JobRuntimeEnvVars>(&d)));
         }
         other => panic!("unknown {PROFILE_ENV} workload `{other}`; use fresh, warm, warm-one or warm-distinct"),
     }
@@ -296,7 +297,7 @@ fn main() {
             let handles: Vec<_> = (0..threads)
                 .map(|_| {
                     let set = set.clone();
-                    std::thread::spawn(move || measure(2_000, || drop(set.job_runtime_env_vars(&deployment()))))
+                    std::thread::spawn(move || measure(2_000, || drop(set.call::<hooks::JobRuntimeEnvVars>(&deployment()))))
                 })
                 .collect();
             for handle in handles {
@@ -318,13 +319,13 @@ fn main() {
     let env_config = runtime_env_config();
     let set = set_of(&host, [(runtime_env.clone(), env_config.clone())]);
     let expected = NativeRuntimeEnv.job_runtime_env_vars(&d, "info");
-    assert_eq!(set.job_runtime_env_vars(&d)[0].status.ok(), Some(&expected), "wasm and native agree");
+    assert_eq!(set.call::<hooks::JobRuntimeEnvVars>(&d)[0].status.ok(), Some(&expected), "wasm and native agree");
     assert_eq!(spawn_call(&d), expected, "subprocess and native agree");
     let native: Box<dyn EnvVarsPlugin> = Box::new(NativeRuntimeEnv);
     let native_stats = measure(100_000, || drop(std::hint::black_box(native.job_runtime_env_vars(&d, "info"))));
     let mut session = set.session();
-    let warm = measure(20_000, || drop(session.job_runtime_env_vars(&d)));
-    let fresh = measure(5_000, || drop(set.job_runtime_env_vars(&d)));
+    let warm = measure(20_000, || drop(session.call::<hooks::JobRuntimeEnvVars>(&d)));
+    let fresh = measure(5_000, || drop(set.call::<hooks::JobRuntimeEnvVars>(&d)));
     let spawn = measure(200, || drop(spawn_call(&d)));
     let _ = writeln!(report, "\n## 3. One hook call, small payload (job-runtime-env-vars of runtime-env)\n\n| how | median | p99 | vs native | spawn / this |\n|---|---|---|---|---|");
     for (label, stats) in [
@@ -356,14 +357,14 @@ fn main() {
         let set = set_of(&host, [(large_plugin.clone(), config)]);
         let mut session = set.session();
         let bytes = match which {
-            0 => session.dockerfile_injection(&d)[0].status.ok().expect("lines").iter().map(String::len).sum::<usize>(),
-            1 => session.job_runtime_env_vars(&d)[0].status.ok().expect("vars").iter().map(|(k, v)| k.len() + v.len()).sum(),
-            _ => 2 * session.bootstrap_injection(&d)[0].status.ok().expect("script").as_ref().expect("some").len(),
+            0 => session.call::<hooks::DockerfileInjection>(&d)[0].status.ok().expect("lines").iter().map(String::len).sum::<usize>(),
+            1 => session.call::<hooks::JobRuntimeEnvVars>(&d)[0].status.ok().expect("vars").iter().map(|(k, v)| k.len() + v.len()).sum(),
+            _ => 2 * session.call::<hooks::BootstrapInjection>(&d)[0].status.ok().expect("script").as_ref().expect("some").len(),
         };
         let stats = match which {
-            0 => measure(200, || drop(session.dockerfile_injection(&d))),
-            1 => measure(200, || drop(session.job_runtime_env_vars(&d))),
-            _ => measure(200, || drop(session.bootstrap_injection(&d))),
+            0 => measure(200, || drop(session.call::<hooks::DockerfileInjection>(&d))),
+            1 => measure(200, || drop(session.call::<hooks::JobRuntimeEnvVars>(&d))),
+            _ => measure(200, || drop(session.call::<hooks::BootstrapInjection>(&d))),
         };
         let _ = writeln!(
             report,
@@ -401,7 +402,7 @@ fn main() {
     let set = set_of(&host, distinct_plugins.iter().map(|p| (p.clone(), mode("behave", &[]))));
     let mut session = set.session();
     let rss_before_instances = rss_bytes();
-    drop(session.job_runtime_env_vars(&d));
+    drop(session.call::<hooks::JobRuntimeEnvVars>(&d));
     let rss_after_instances = rss_bytes();
     drop(session);
     let _ = writeln!(
@@ -420,14 +421,14 @@ fn main() {
                 let (one, many) = if warm {
                     measure_alternating(
                         200,
-                        || (0..count).for_each(|_| drop(one_session.job_runtime_env_vars(&d))),
-                        || drop(session.job_runtime_env_vars(&d)),
+                        || (0..count).for_each(|_| drop(one_session.call::<hooks::JobRuntimeEnvVars>(&d))),
+                        || drop(session.call::<hooks::JobRuntimeEnvVars>(&d)),
                     )
                 } else {
                     measure_alternating(
                         200,
-                        || (0..count).for_each(|_| drop(one_set.job_runtime_env_vars(&d))),
-                        || drop(set.job_runtime_env_vars(&d)),
+                        || (0..count).for_each(|_| drop(one_set.call::<hooks::JobRuntimeEnvVars>(&d))),
+                        || drop(set.call::<hooks::JobRuntimeEnvVars>(&d)),
                     )
                 };
                 let _ = writeln!(

@@ -4,12 +4,13 @@
 //! flat: every store is dropped after its call, whatever happened in it.
 
 #[path = "../../tests/support/mod.rs"]
+#[allow(dead_code)] // the benches use part of the tests' helpers
 mod support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use paddock::{Deployment, Host, HostConfig, Limits, ParamValue, PluginConfig, PluginSet, Status};
+use paddock::{hooks, Deployment, Host, HostConfig, Limits, ParamValue, PluginConfig, PluginSet, Status};
 
 const PLUGINS: usize = 200;
 const CALLS: usize = 100_000;
@@ -51,7 +52,7 @@ fn main() {
     let runs = CALLS / PLUGINS;
     for run in 0..runs {
         // `deploy` misbehaves in the chosen slots; every other plugin succeeds.
-        for outcome in set.deploy(&deployment) {
+        for outcome in set.call::<hooks::Deploy>(&deployment) {
             match outcome.status {
                 Status::Ok(_) => ok += 1,
                 Status::Failed(_) => failed += 1,

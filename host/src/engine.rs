@@ -7,10 +7,11 @@ use std::sync::{Arc, Mutex, Weak};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{Component, Linker, types::ComponentItem};
+use wasmtime::component::{Component, ComponentExportIndex, InstancePre, Linker, types::ComponentItem};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::bindings::{Plugin as PluginWorld, PluginPre};
+use crate::bindings::Plugin as PluginWorld;
+use crate::hooks::Hook;
 use crate::bundle::{Bundle, BundleLimits};
 use crate::cache::{CompileCache, CompileOrigin};
 use crate::error::Error;
@@ -19,9 +20,10 @@ use crate::plugin::{ComponentCheck, ExportedInterface, LoadStats, Linked, Plugin
 use crate::sandbox::{Limits, SandboxState};
 use crate::validate::OutputRules;
 
-/// The hooks interface this host speaks. Later package versions add
-/// interfaces beside it; they never change it.
-pub const HOOKS_INTERFACE: &str = "paddock:plugin/hooks@0.1.0";
+/// The first hooks interface this host speaks. Later package versions add
+/// interfaces beside it; they never change it. Every hook names its own
+/// interface in its declaration ([`crate::Hook::interface`]).
+pub const HOOKS_INTERFACE: &str = crate::hooks::PLUGIN_0_1_HOOKS;
 
 /// Packages whose interfaces the linker provides, with the version prefix
 /// it accepts. `wasi:sockets` is subject to [`SocketImports`].
@@ -211,7 +213,12 @@ impl Host {
     /// capabilities its manifest declares are granted.
     pub fn check_bundle(&self, bundle: &Bundle, source: &str) -> Result<ComponentCheck, Error> {
         let (linked, load_stats) = self.link(bundle, source)?;
-        Ok(ComponentCheck { load_stats, exports: linked.exports.clone(), imports: linked.imports.clone() })
+        Ok(ComponentCheck {
+            load_stats,
+            exports: linked.exports.clone(),
+            imports: linked.imports.clone(),
+            hooks: linked.implemented(),
+        })
     }
 
     fn link(&self, bundle: &Bundle, source: &str) -> Result<(Arc<Linked>, LoadStats), Error> {
@@ -237,10 +244,13 @@ impl Host {
             })?;
         let compile_time = started.elapsed();
         let exports = self.exported_interfaces(&component);
-        if !exports.iter().any(|export| serves_hooks_export(&export.name)) {
+        if !exports.iter().any(|export| Hook::interfaces().iter().any(|served| serves(served, &export.name))) {
             let found: Vec<&str> = exports.iter().map(|e| e.name.as_str()).collect();
+            let served = Hook::interfaces().iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
             return Err(load_error(format!(
-                "the component does not export `{HOOKS_INTERFACE}` or a compatible 0.1.x version of it (it exports: {}); this host serves `{HOOKS_INTERFACE}`: build the plugin against that WIT with the guest SDK",
+                "the component does not export `{HOOKS_INTERFACE}` or a compatible version of any interface \
+                 this host serves (it exports: {}); this host serves {served}, each also at compatible \
+                 versions (0.1.x for 0.1.0): build the plugin against that WIT with the guest SDK",
                 if found.is_empty() { "nothing".to_string() } else { found.join(", ") }
             )));
         }
@@ -263,10 +273,9 @@ impl Host {
         let instance_pre = self.inner.linker.instantiate_pre(&component).map_err(|e| {
             load_error(format!("the component's imports do not match what this host provides: {e:#}"))
         })?;
-        let pre = PluginPre::new(instance_pre)
-            .map_err(|e| load_error(format!("the component's exports do not match `{HOOKS_INTERFACE}`: {e:#}")))?;
+        let hooks = hook_exports(&instance_pre, &exports).map_err(load_error)?;
         let imports = import_names.iter().map(|name| crate::sanitize::for_terminal(name, 200)).collect();
-        let linked = Arc::new(Linked { pre, exports, imports });
+        let linked = Arc::new(Linked { pre: instance_pre, exports, imports, hooks });
         let mut known = self.linked();
         known.retain(|_, linked| linked.strong_count() > 0);
         known.insert(bundle.component_sha256.clone(), Arc::downgrade(&linked));
@@ -333,12 +342,44 @@ impl Host {
     }
 }
 
-/// Whether an exported interface is a version of [`HOOKS_INTERFACE`] this
-/// host can call: the same package and interface at a semver-compatible
-/// version (for 0.x, the same minor: `0.1.1` but not `0.2.0`). The linker
-/// matches imports this way; exports follow the same rule.
-fn serves_hooks_export(name: &str) -> bool {
-    let (served, served_version) = HOOKS_INTERFACE.split_once('@').unwrap_or((HOOKS_INTERFACE, ""));
+/// Finds, once per component, the export of every hook it implements and
+/// checks its type, so that calls need no look-up and a hook the component
+/// lacks is skipped without instantiating it. A component may export only
+/// some of the hooks.
+fn hook_exports(
+    pre: &InstancePre<SandboxState>,
+    exports: &[ExportedInterface],
+) -> Result<Vec<Option<ComponentExportIndex>>, String> {
+    let component = pre.component();
+    let instance_type = pre.instance_type();
+    Hook::ALL
+        .iter()
+        .map(|hook| {
+            let interface = exports
+                .iter()
+                .find(|export| serves(hook.interface(), &export.name))
+                .and_then(|export| component.get_export(None, export.name.as_str()))
+                .map(|(_, index)| index);
+            (hook, interface)
+        })
+        .map(|(hook, interface)| match interface.as_ref().and_then(|interface| component.get_export(Some(interface), hook.name())) {
+            None => Ok(None),
+            Some((ComponentItem::ComponentFunc(func), index)) => hook
+                .typecheck(&func, &instance_type)
+                .map(|()| Some(index))
+                .map_err(|e| format!("its `{hook}` export does not have the type `{}` gives it: {e:#}", hook.interface())),
+            Some(_) => Err(format!("its `{hook}` export is not a function")),
+        })
+        .collect()
+}
+
+/// Whether an exported interface `name` is a version of the interface
+/// `served` (`package/interface@version`) this host can call: the same
+/// package and interface at a semver-compatible version (for 0.x, the same
+/// minor: `0.1.1` but not `0.2.0`). The linker matches imports this way;
+/// exports follow the same rule.
+fn serves(served: &str, name: &str) -> bool {
+    let (served, served_version) = served.split_once('@').unwrap_or((served, ""));
     let Some((exported, version)) = name.split_once('@') else {
         return false;
     };

@@ -1,241 +1,473 @@
-//! Calling one hook on one plugin: a fresh sandboxed store, the typed call,
-//! classification of whatever went wrong, validation of what came back.
+//! Every hook Paddock serves, each declared once.
+//!
+//! A declaration names the hook's WIT export, the raw type the export
+//! returns, Paddock's own type for it, the output rules that check it, how
+//! one plugin's value is shown, and (optionally) how the values of several
+//! plugins merge into what a deployment tool consumes. Everything else
+//! follows from it: [`Hook`] and [`Hook::ALL`], name parsing, the typed call
+//! `session.call::<hooks::DockerfileInjection>(&deployment)`, the run-time
+//! call [`crate::Session::run`], and the CLI's `paddock run HOOK` in text and
+//! JSON.
+//!
+//! ```no_run
+//! use paddock::{Deployment, Host, PluginSet, hooks};
+//!
+//! # fn main() -> Result<(), paddock::Error> {
+//! let host = Host::new()?;
+//! let plugins = PluginSet::builder(&host).add_path("plugins/".as_ref())?.build()?;
+//! let deployment = Deployment { image_name: "python:3.11".into(), ..Default::default() };
+//! for outcome in plugins.call::<hooks::JobRuntimeEnvVars>(&deployment) {
+//!     println!("{}: {:?}", outcome.id, outcome.status);
+//! }
+//! # Ok(()) }
+//! ```
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::str::FromStr;
 
-use wasmtime::{Store, Trap};
+use serde::Serialize;
+use wasmtime::Store;
+// `InstanceType` is what wasmtime's own generated bindings type-check
+// exports against at load; it is public only under `__internal`, and the
+// wasmtime version is pinned exactly.
+use wasmtime::component::__internal::InstanceType;
+use wasmtime::component::types::ComponentFunc;
+use wasmtime::component::{ComponentExportIndex, Instance};
 
-use crate::bindings::exports::paddock::plugin::hooks::Guest as HooksExport;
-use crate::bindings::Plugin as PluginWorld;
 use crate::bindings::paddock::plugin::types as wit;
-use crate::engine::{EPOCH_TICK, Host};
-use crate::outcome::{FailureCause, HookFailure, Status};
-use crate::plugin::Plugin;
-use crate::sandbox::{LimitHit, Limits, SandboxState};
-use crate::types::{ActionReport, Deployment, Hook, ParamValue, Parameters};
+use crate::merge;
+use crate::outcome::Outcome;
+use crate::sandbox::SandboxState;
+use crate::types::ActionReport;
 use crate::validate::OutputRules;
 
-/// Longest plugin-provided text kept in an error (messages, console tail).
-const MAX_GUEST_TEXT_CHARS: usize = 2_000;
+/// One hook, as a type: `session.call::<hooks::Deploy>(&deployment)`.
+///
+/// Implemented only by the declarations in this module (sealed): a hook
+/// needs its WIT export, which only Paddock's WIT defines.
+pub trait HookDecl: sealed::Sealed + Send + Sync + 'static {
+    /// The hook's name at run time.
+    const HOOK: Hook;
+    /// What one plugin returns, after validation.
+    type Output: Serialize + fmt::Debug + Clone + PartialEq + Send + 'static;
+    /// How Paddock calls the export; not for use outside the crate.
+    #[doc(hidden)]
+    const SPEC: HookSpec<Self::Output>;
 
-/// The raw call of one export on an instance: a future, so that the
-/// deadline can abandon it wherever it is blocked.
-pub(crate) type ExportCall<R> = for<'a> fn(
-    &'a HooksExport,
-    &'a mut Store<SandboxState>,
-    &'a wit::HookContext,
-) -> Pin<Box<dyn Future<Output = wasmtime::Result<Result<R, wit::HookError>>> + Send + 'a>>;
+    /// One plugin's value as lines of text for a terminal (not yet
+    /// sanitised: callers escape them).
+    fn describe(value: &Self::Output) -> Vec<String>;
 
-/// Turns a raw result into Paddock's value, checking it against the rules.
-pub(crate) type Lift<R, T> = fn(&OutputRules, R) -> Result<T, String>;
-
-/// One typed hook: its name, how to call it and how to lift its result.
-pub(crate) struct HookSpec<R, T> {
-    pub(crate) hook: Hook,
-    pub(crate) call: ExportCall<R>,
-    pub(crate) lift: Lift<R, T>,
+    /// The view merged over every plugin's outcome, for hooks that have one.
+    fn merge(outcomes: &[Outcome<Self::Output>], inputs: &MergeInputs<'_>) -> Option<Result<MergedView, MergeError>>;
 }
 
-pub(crate) const DEPLOY: HookSpec<wit::ActionReport, ActionReport> =
-    HookSpec { hook: Hook::Deploy, call: |exports, store, ctx| Box::pin(exports.call_deploy(store, ctx)), lift: lift_report };
-pub(crate) const DESTROY: HookSpec<wit::ActionReport, ActionReport> =
-    HookSpec { hook: Hook::Destroy, call: |exports, store, ctx| Box::pin(exports.call_destroy(store, ctx)), lift: lift_report };
-pub(crate) const DOCKERFILE_INJECTION: HookSpec<Vec<String>, Vec<String>> = HookSpec {
-    hook: Hook::DockerfileInjection,
-    call: |exports, store, ctx| Box::pin(exports.call_dockerfile_injection(store, ctx)),
-    lift: |rules, lines| rules.check_dockerfile_lines(&lines).map(|()| lines),
-};
-pub(crate) const BOOTSTRAP_INJECTION: HookSpec<Option<String>, Option<String>> = HookSpec {
-    hook: Hook::BootstrapInjection,
-    call: |exports, store, ctx| Box::pin(exports.call_bootstrap_injection(store, ctx)),
-    lift: |rules, script| match script {
-        Some(text) => rules.check_script(&text).map(|()| Some(text)),
-        None => Ok(None),
-    },
-};
-/// Environment variables as ordered name/value pairs.
-type EnvVars = Vec<(String, String)>;
+mod sealed {
+    pub trait Sealed {}
+}
 
-pub(crate) const JOB_RUNTIME_ENV_VARS: HookSpec<EnvVars, EnvVars> = HookSpec {
-    hook: Hook::JobRuntimeEnvVars,
-    call: |exports, store, ctx| Box::pin(exports.call_job_runtime_env_vars(store, ctx)),
-    lift: |rules, vars| rules.check_env_vars(&vars).map(|()| vars),
-};
+/// A call of one hook export: returns the raw result, lifted and checked.
+type Invoke<T> = for<'a> fn(
+    &'a Instance,
+    &'a mut Store<SandboxState>,
+    &'a ComponentExportIndex,
+    &'a wit::HookContext,
+    &'a OutputRules,
+) -> Pin<Box<dyn Future<Output = wasmtime::Result<Result<Result<T, String>, wit::HookError>>> + Send + 'a>>;
+
+/// How the host calls a hook: opaque outside the crate.
+#[doc(hidden)]
+pub struct HookSpec<T> {
+    /// Checks, at load, that a component's export has the hook's type.
+    pub(crate) typecheck: fn(&ComponentFunc, &InstanceType<'_>) -> wasmtime::Result<()>,
+    pub(crate) invoke: Invoke<T>,
+}
+
+/// Calls a typed export and lifts its result through `lift`.
+async fn invoke<R, T>(
+    instance: &Instance,
+    store: &mut Store<SandboxState>,
+    index: &ComponentExportIndex,
+    context: &wit::HookContext,
+    rules: &OutputRules,
+    lift: fn(&OutputRules, R) -> Result<T, String>,
+) -> wasmtime::Result<Result<Result<T, String>, wit::HookError>>
+where
+    R: wasmtime::component::ComponentType + wasmtime::component::Lift + Send + Sync + 'static,
+{
+    let func = instance.get_typed_func::<(&wit::HookContext,), (Result<R, wit::HookError>,)>(&mut *store, index)?;
+    let (returned,) = func.call_async(&mut *store, (context,)).await?;
+    Ok(returned.map(|raw| lift(rules, raw)))
+}
+
+/// What a merge may need beyond the outcomes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MergeInputs<'a> {
+    /// The image a rendered Dockerfile starts `FROM`.
+    pub base_image: &'a str,
+}
+
+/// A hook's results merged across plugins, in a form to print and to
+/// serialise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergedView {
+    /// Key of the view in JSON output (`dockerfile`, `env`, `scripts`).
+    pub key: &'static str,
+    /// Heading of the view in text output.
+    pub title: String,
+    /// The view as text lines (not yet sanitised).
+    pub lines: Vec<String>,
+    /// What the operator should know about how it was merged, e.g. a
+    /// variable two plugins set (not yet sanitised).
+    pub notes: Vec<String>,
+    /// The view as JSON.
+    pub json: serde_json::Value,
+}
+
+/// Why a merged view could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MergeError {
+    /// The Dockerfile's base image is not an image reference.
+    #[error(transparent)]
+    BaseImage(#[from] merge::InvalidBaseImage),
+}
+
+/// Declares the hooks: for each, a type implementing [`HookDecl`] and a
+/// [`Hook`] variant, in the order `paddock run all` calls them.
+macro_rules! declare_hooks {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident {
+            interface: $interface:expr,
+            export: $export:literal,
+            raw: $raw:ty,
+            output: $output:ty,
+            lift: $lift:expr,
+            describe: $describe:expr,
+            merge: $merge:expr $(,)?
+        }
+    )*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+            pub struct $name;
+
+            impl sealed::Sealed for $name {}
+
+            impl HookDecl for $name {
+                const HOOK: Hook = Hook::$name;
+                type Output = $output;
+                const SPEC: HookSpec<$output> = HookSpec {
+                    typecheck: |func, ty| func.typecheck::<(&wit::HookContext,), (Result<$raw, wit::HookError>,)>(ty),
+                    invoke: |instance, store, index, context, rules| {
+                        Box::pin(invoke::<$raw, $output>(instance, store, index, context, rules, $lift))
+                    },
+                };
+
+                fn describe(value: &$output) -> Vec<String> {
+                    ($describe)(value)
+                }
+
+                fn merge(outcomes: &[Outcome<$output>], inputs: &MergeInputs<'_>) -> Option<Result<MergedView, MergeError>> {
+                    ($merge)(outcomes, inputs)
+                }
+            }
+        )*
+
+        /// A hook chosen at run time (a CLI argument, a configuration
+        /// file); the types in [`crate::hooks`] are the same hooks chosen at
+        /// compile time.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+        #[serde(rename_all = "kebab-case")]
+        #[non_exhaustive]
+        pub enum Hook {
+            $( $(#[$doc])* $name, )*
+        }
+
+        impl Hook {
+            /// Every hook, in the order `paddock run all` calls them.
+            pub const ALL: &'static [Hook] = &[$(Hook::$name),*];
+
+            /// The hook's WIT name, e.g. `dockerfile-injection`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Hook::$name => $export,)*
+                }
+            }
+
+            /// The interface that exports the hook, with the version this
+            /// host serves, e.g. `paddock:plugin/hooks@0.1.0`.
+            pub fn interface(self) -> &'static str {
+                match self {
+                    $(Hook::$name => $interface,)*
+                }
+            }
+
+            /// Calls `visitor` with this hook as a type.
+            pub fn visit<V: HookVisitor>(self, visitor: V) -> V::Output {
+                match self {
+                    $(Hook::$name => visitor.visit::<$name>(),)*
+                }
+            }
+
+            /// Position in [`Hook::ALL`], for per-hook tables.
+            pub(crate) fn index(self) -> usize {
+                self as usize
+            }
+
+            /// Checks an export against this hook's type.
+            pub(crate) fn typecheck(self, func: &ComponentFunc, ty: &InstanceType<'_>) -> wasmtime::Result<()> {
+                match self {
+                    $(Hook::$name => (<$name as HookDecl>::SPEC.typecheck)(func, ty),)*
+                }
+            }
+        }
+    };
+}
+
+impl Hook {
+    /// Every interface a hook of this host lives in, each once, with the
+    /// version served.
+    pub fn interfaces() -> Vec<&'static str> {
+        let mut interfaces: Vec<&'static str> = Hook::ALL.iter().map(|hook| hook.interface()).collect();
+        interfaces.sort_unstable();
+        interfaces.dedup();
+        interfaces
+    }
+}
+
+/// Something done with a hook chosen at run time, as its type: see
+/// [`Hook::visit`].
+pub trait HookVisitor {
+    /// What the visit returns.
+    type Output;
+    /// Called with the hook as a type.
+    fn visit<H: HookDecl>(self) -> Self::Output;
+}
+
+/// The hooks interface of the first published package, `paddock:plugin@0.1.0`.
+pub const PLUGIN_0_1_HOOKS: &str = "paddock:plugin/hooks@0.1.0";
+
+declare_hooks! {
+    /// `dockerfile-injection`: Dockerfile instructions for the image (Orbit
+    /// `dockerfile_injection`).
+    DockerfileInjection {
+        interface: PLUGIN_0_1_HOOKS,
+        export: "dockerfile-injection",
+        raw: Vec<String>,
+        output: Vec<String>,
+        lift: |rules, lines| rules.check_dockerfile_lines(&lines).map(|()| lines),
+        describe: |lines: &Vec<String>| lines.clone(),
+        merge: |outcomes: &[Outcome<Vec<String>>], inputs: &MergeInputs<'_>| {
+            Some(merge::render_dockerfile(inputs.base_image, outcomes).map_err(MergeError::from).map(|text| MergedView {
+                key: "dockerfile",
+                title: "Rendered Dockerfile".into(),
+                lines: text.lines().map(str::to_string).collect(),
+                notes: Vec::new(),
+                json: text.into(),
+            }))
+        },
+    }
+
+    /// `bootstrap-injection`: a boot-time shell script (Orbit
+    /// `bootstrap_injection`), kept as `<plugin-id>.sh`.
+    BootstrapInjection {
+        interface: PLUGIN_0_1_HOOKS,
+        export: "bootstrap-injection",
+        raw: Option<String>,
+        output: Option<String>,
+        lift: |rules, script: Option<String>| match script {
+            Some(text) => rules.check_script(&text).map(|()| Some(text)),
+            None => Ok(None),
+        },
+        describe: |script: &Option<String>| vec![match script {
+            Some(text) => format!("script of {} bytes, {} lines", text.len(), text.lines().count()),
+            None => "no script".to_string(),
+        }],
+        merge: |outcomes: &[Outcome<Option<String>>], _: &MergeInputs<'_>| {
+            let scripts = merge::bootstrap_scripts(outcomes);
+            let mut lines = Vec::new();
+            for script in &scripts {
+                lines.push(format!("--- {} ---", script.file_name));
+                lines.extend(script.content.lines().map(str::to_string));
+            }
+            Some(Ok(MergedView {
+                key: "scripts",
+                title: format!("Bootstrap scripts ({})", scripts.len()),
+                lines,
+                notes: Vec::new(),
+                json: serde_json::to_value(&scripts).unwrap_or_default(),
+            }))
+        },
+    }
+
+    /// `job-runtime-env-vars`: environment variables for the job (Racetrack
+    /// `job_runtime_env_vars`), as ordered name/value pairs.
+    JobRuntimeEnvVars {
+        interface: PLUGIN_0_1_HOOKS,
+        export: "job-runtime-env-vars",
+        raw: Vec<(String, String)>,
+        output: Vec<(String, String)>,
+        lift: |rules, vars| rules.check_env_vars(&vars).map(|()| vars),
+        describe: |vars: &Vec<(String, String)>| vars.iter().map(|(name, value)| format!("{name}={value}")).collect(),
+        merge: |outcomes: &[Outcome<Vec<(String, String)>>], _: &MergeInputs<'_>| {
+            let merged = merge::merge_env_vars(outcomes);
+            let notes = merged
+                .conflicts
+                .iter()
+                .map(|conflict| {
+                    let setters: Vec<String> =
+                        conflict.settings.iter().map(|(id, value)| format!("{id}={value}")).collect();
+                    format!("conflict: {} set by {}; kept {}'s value", conflict.name, setters.join(", "), conflict.winner)
+                })
+                .collect();
+            Some(Ok(MergedView {
+                key: "env",
+                title: format!("Merged environment ({} variables)", merged.vars.len()),
+                lines: merged.vars.iter().map(|(name, value)| format!("{name}={value}")).collect(),
+                notes,
+                json: serde_json::to_value(&merged).unwrap_or_default(),
+            }))
+        },
+    }
+
+    /// `deploy`: actions when a deployment is created (Orbit `deploy`,
+    /// Racetrack `post_job_deploy`).
+    Deploy {
+        interface: PLUGIN_0_1_HOOKS,
+        export: "deploy",
+        raw: wit::ActionReport,
+        output: ActionReport,
+        lift: lift_report,
+        describe: describe_report,
+        merge: no_merge,
+    }
+
+    /// `destroy`: actions when a deployment is removed (Orbit `destroy`).
+    Destroy {
+        interface: PLUGIN_0_1_HOOKS,
+        export: "destroy",
+        raw: wit::ActionReport,
+        output: ActionReport,
+        lift: lift_report,
+        describe: describe_report,
+        merge: no_merge,
+    }
+}
 
 fn lift_report(rules: &OutputRules, report: wit::ActionReport) -> Result<ActionReport, String> {
     let report = ActionReport { summary: report.summary, details: report.details };
     rules.check_report(&report).map(|()| report)
 }
 
-/// Who is called, under which id, with which parameters.
-pub(crate) struct CallTarget<'a> {
-    pub(crate) plugin: &'a Plugin,
-    pub(crate) id: &'a str,
-    pub(crate) parameters: &'a Parameters,
+fn describe_report(report: &ActionReport) -> Vec<String> {
+    std::iter::once(report.summary.clone())
+        .chain(report.details.iter().map(|(key, value)| format!("  {key}: {value}")))
+        .collect()
 }
 
-/// A plugin instance and the store it lives in, kept between calls by a
-/// [`crate::Session`]. Dropped after any trap: a trapped store is poisoned.
-pub(crate) struct LiveInstance {
-    store: Store<SandboxState>,
-    bindings: PluginWorld,
-    /// The context of the last call and the deployment it was built for.
-    /// A session calls the same target again and again, and rebuilding the
-    /// context (a dozen strings) showed in the warm-call profile.
-    last_context: Option<(Deployment, wit::HookContext)>,
+/// For hooks whose outcomes are read plugin by plugin.
+fn no_merge<T>(_: &[Outcome<T>], _: &MergeInputs<'_>) -> Option<Result<MergedView, MergeError>> {
+    None
 }
 
-async fn instantiate(host: &Host, plugin: &Plugin, hook: Hook) -> Result<LiveInstance, FailureCause> {
-    let limits = host.limits();
-    let state = SandboxState::new(limits, plugin.shared_name(), hook.name(), &plugin.grants).map_err(FailureCause::Instantiate)?;
-    let mut store = Store::new(host.engine(), state);
-    store.limiter(|state| &mut state.limiter);
-    store.epoch_deadline_trap();
-    // Start-up code runs under the same deadline as the hook.
-    store.set_epoch_deadline(deadline_ticks(limits));
-    match plugin.linked.pre.instantiate_async(&mut store).await {
-        Ok(bindings) => Ok(LiveInstance { store, bindings, last_context: None }),
-        Err(error) if error.is::<wasmtime::PoolConcurrencyLimitError>() => {
-            Err(FailureCause::HostCapacity(crate::sanitize::for_terminal(&error.to_string(), MAX_GUEST_TEXT_CHARS)))
-        }
-        Err(error) => Err(match classify(&error, store.data(), limits) {
-            FailureCause::Trap { message, .. } if error.downcast_ref::<Trap>().is_none() => {
-                FailureCause::Instantiate(message)
-            }
-            cause => cause,
-        }),
+impl fmt::Display for Hook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
-/// Calls `spec` on `target`, in the instance in `slot` or a new one. The
-/// instance is put back in `slot` unless the call trapped. Never panics on
-/// guest behaviour; every problem becomes `Status::Failed`.
-pub(crate) fn call_hook<R, T>(
-    host: &Host,
-    target: &CallTarget<'_>,
-    deployment: &Deployment,
-    spec: &HookSpec<R, T>,
-    slot: &mut Option<LiveInstance>,
-) -> Status<T> {
-    let plugin = target.plugin;
-    let fail = |cause| {
-        Status::Failed(HookFailure {
-            plugin: plugin.name().to_string(),
-            version: plugin.version().clone(),
-            hook: spec.hook,
-            cause,
-        })
-    };
-    let limits = host.limits();
-    let warm = slot.take();
-    // Epoch interruption stops guest code at the deadline; this timeout
-    // stops everything else: a guest blocked inside a host call (a sleep,
-    // a poll on a pollable that never fires) never returns to guest code,
-    // so only abandoning the call future ends it. The abandoned store is
-    // dropped with the future's state.
-    let run = async {
-        let mut live = match warm {
-            Some(mut live) => {
-                live.store.set_epoch_deadline(deadline_ticks(limits));
-                live
-            }
-            None => instantiate(host, plugin, spec.hook).await?,
-        };
-        live.store.data_mut().begin_call(limits, spec.hook.name());
-        live.store.set_hostcall_fuel(limits.max_output_bytes);
-        let context = match &live.last_context {
-            Some((built_for, context)) if built_for == deployment => context,
-            _ => {
-                let context = wit::HookContext {
-                    plugin_id: target.id.to_string(),
-                    parameters: target.parameters.iter().map(|(k, v)| (k.clone(), to_wit_param(v))).collect(),
-                    deployment: to_wit_deployment(deployment),
-                };
-                &live.last_context.insert((deployment.clone(), context)).1
-            }
-        };
-        let result = (spec.call)(live.bindings.paddock_plugin_hooks(), &mut live.store, context).await;
-        live.store.data().finish_logging();
-        match result {
-            Ok(returned) => Ok((live, returned)),
-            Err(error) => Err(classify(&error, live.store.data(), limits)),
-        }
-    };
-    let returned = match wasmtime_wasi::runtime::in_tokio(async { tokio::time::timeout(limits.hook_timeout, run).await }) {
-        Ok(Ok((live, returned))) => {
-            *slot = Some(live);
-            returned
-        }
-        Ok(Err(cause)) => return fail(cause),
-        Err(_elapsed) => return fail(FailureCause::Timeout { limit: limits.hook_timeout }),
-    };
-    match returned {
-        Ok(raw) => match (spec.lift)(host.output_rules(), raw) {
-            Ok(value) => Status::Ok(value),
-            Err(problem) => fail(FailureCause::InvalidOutput(problem)),
-        },
-        Err(wit::HookError::NotImplemented) => Status::Skipped,
-        Err(wit::HookError::Failed(message)) => {
-            fail(FailureCause::Reported(crate::sanitize::multiline_for_terminal(&message, MAX_GUEST_TEXT_CHARS)))
-        }
+/// Error for an unknown hook name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown hook `{given}`; the hooks are: {}", Hook::ALL.iter().map(|hook| hook.name()).collect::<Vec<_>>().join(", "))]
+pub struct UnknownHook {
+    given: String,
+}
+
+impl FromStr for Hook {
+    type Err = UnknownHook;
+    fn from_str(s: &str) -> Result<Hook, UnknownHook> {
+        let normalized = s.replace('_', "-");
+        Hook::ALL
+            .iter()
+            .copied()
+            .find(|hook| hook.name() == normalized)
+            .ok_or_else(|| UnknownHook { given: crate::sanitize::for_terminal(s, 60) })
     }
 }
 
-fn deadline_ticks(limits: &Limits) -> u64 {
-    let ticks = limits.hook_timeout.as_millis().div_ceil(EPOCH_TICK.as_millis());
-    // +1: the current tick may be almost over when the call starts.
-    u64::try_from(ticks).unwrap_or(u64::MAX / 2).max(1) + 1
+/// The outcomes of one hook chosen at run time, with what the hook's
+/// declaration knows about showing and merging them.
+pub struct HookRun {
+    hook: Hook,
+    outcomes: Box<dyn ErasedOutcomes>,
 }
 
-/// Works out why a call failed. The limiter is asked first: a refused memory
-/// grow usually surfaces as the guest aborting, which only says "unreachable".
-fn classify(error: &wasmtime::Error, state: &SandboxState, limits: &Limits) -> FailureCause {
-    match state.limiter.hit {
-        Some(LimitHit::Memory { requested }) => {
-            return FailureCause::MemoryLimit { limit: limits.memory_bytes, requested };
-        }
-        Some(LimitHit::Table { requested }) => {
-            return FailureCause::TableLimit { limit: limits.table_elements, requested };
-        }
-        None => {}
-    }
-    // wasmtime's error for this is private; its message is the only handle.
-    if error.chain().any(|cause| cause.to_string().contains("fuel allocated for hostcalls has been exhausted")) {
-        return FailureCause::OutputTooLarge { limit: limits.max_output_bytes };
-    }
-    let message = match error.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => return FailureCause::Timeout { limit: limits.hook_timeout },
-        Some(trap) => trap.to_string(),
-        // Not a trap: lifting the result failed (too large, invalid UTF-8, ...).
-        None => error.chain().map(ToString::to_string).collect::<Vec<_>>().join(": "),
-    };
-    let console = state.console.text();
-    let console = console.trim();
-    FailureCause::Trap {
-        message: crate::sanitize::for_terminal(&message, MAX_GUEST_TEXT_CHARS),
-        console: (!console.is_empty())
-            .then(|| crate::sanitize::multiline_for_terminal(console, MAX_GUEST_TEXT_CHARS)),
-    }
+/// Outcomes of one hook, with the hook's type erased.
+trait ErasedOutcomes {
+    fn described(&self) -> Vec<Outcome<Vec<String>>>;
+    fn json(&self) -> serde_json::Result<serde_json::Value>;
+    fn labels(&self) -> Vec<&'static str>;
+    fn merged(&self, inputs: &MergeInputs<'_>) -> Option<Result<MergedView, MergeError>>;
 }
 
-fn to_wit_param(value: &ParamValue) -> wit::ParamValue {
-    match value {
-        ParamValue::Text(text) => wit::ParamValue::Text(text.clone()),
-        ParamValue::Integer(n) => wit::ParamValue::Integer(*n),
-        ParamValue::Number(x) => wit::ParamValue::Number(*x),
-        ParamValue::Boolean(b) => wit::ParamValue::Boolean(*b),
-        ParamValue::TextList(items) => wit::ParamValue::TextList(items.clone()),
+struct Typed<H: HookDecl>(Vec<Outcome<H::Output>>);
+
+impl<H: HookDecl> ErasedOutcomes for Typed<H> {
+    fn described(&self) -> Vec<Outcome<Vec<String>>> {
+        self.0.iter().map(|outcome| outcome.clone().map(|value| H::describe(&value))).collect()
+    }
+
+    fn json(&self) -> serde_json::Result<serde_json::Value> {
+        serde_json::to_value(self.0.iter().map(Outcome::record).collect::<Vec<_>>())
+    }
+
+    fn labels(&self) -> Vec<&'static str> {
+        self.0.iter().map(|outcome| outcome.status.label()).collect()
+    }
+
+    fn merged(&self, inputs: &MergeInputs<'_>) -> Option<Result<MergedView, MergeError>> {
+        H::merge(&self.0, inputs)
     }
 }
 
-fn to_wit_deployment(deployment: &Deployment) -> wit::Deployment {
-    wit::Deployment {
-        environment: deployment.environment.clone(),
-        team: deployment.team.clone(),
-        job_name: deployment.job_name.clone(),
-        job_version: deployment.job_version.clone(),
-        image_name: deployment.image_name.clone(),
-        deployer: deployment.deployer.clone(),
+impl HookRun {
+    pub(crate) fn new<H: HookDecl>(outcomes: Vec<Outcome<H::Output>>) -> HookRun {
+        HookRun { hook: H::HOOK, outcomes: Box::new(Typed::<H>(outcomes)) }
+    }
+
+    /// The hook that ran.
+    pub fn hook(&self) -> Hook {
+        self.hook
+    }
+
+    /// Each plugin's outcome, its value as text lines (not yet sanitised).
+    pub fn described(&self) -> Vec<Outcome<Vec<String>>> {
+        self.outcomes.described()
+    }
+
+    /// The outcomes as JSON records (`plugin`, `id`, `version`, `priority`,
+    /// `status`, `value` or `error`).
+    pub fn json(&self) -> serde_json::Result<serde_json::Value> {
+        self.outcomes.json()
+    }
+
+    /// True when every plugin succeeded or was skipped.
+    pub fn succeeded(&self) -> bool {
+        self.outcomes.labels().iter().all(|label| *label == "ok" || *label == "skipped")
+    }
+
+    /// The hook's merged view, if it has one.
+    pub fn merged(&self, inputs: &MergeInputs<'_>) -> Option<Result<MergedView, MergeError>> {
+        self.outcomes.merged(inputs)
+    }
+}
+
+impl fmt::Debug for HookRun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HookRun").field("hook", &self.hook).field("outcomes", &self.described()).finish()
     }
 }

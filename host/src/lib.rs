@@ -5,7 +5,7 @@
 //! inherited stdio, under a time and memory limit.
 //!
 //! ```no_run
-//! use paddock::{Deployment, Host, PluginSet};
+//! use paddock::{Deployment, Host, PluginSet, hooks};
 //!
 //! # fn main() -> Result<(), paddock::Error> {
 //! let host = Host::new()?;
@@ -13,7 +13,7 @@
 //!     .add_path("plugins/".as_ref())?          // every *.zip, by file name
 //!     .build()?;                                // sorted by priority, ties kept
 //! let deployment = Deployment { team: "data".into(), image_name: "jupyter:1".into(), ..Default::default() };
-//! for outcome in plugins.dockerfile_injection(&deployment) {
+//! for outcome in plugins.call::<hooks::DockerfileInjection>(&deployment) {
 //!     match outcome.status {
 //!         paddock::Status::Ok(lines) => println!("{}: {lines:?}", outcome.plugin),
 //!         paddock::Status::Skipped => println!("{}: skipped", outcome.plugin),
@@ -26,9 +26,10 @@
 //!
 //! The layout follows the data flow: [`bundle`] reads archives, [`manifest`]
 //! validates metadata, [`engine`] compiles and links, [`grants`] decides what
-//! each plugin may see, [`sandbox`] sets up each call's store, `hooks` calls
-//! exports and lifts results, [`plugin_set`]
-//! orders plugins and runs hooks across them, [`validate`] checks outputs,
+//! each plugin may see, [`sandbox`] sets up each call's store, [`hooks`]
+//! declares every hook once (its export, types, rules and merge), `call`
+//! calls exports and lifts results, [`plugin_set`] orders plugins and runs
+//! hooks across them, [`validate`] checks outputs,
 //! [`merge`] combines them, [`packaging`] builds plugin crates into bundles.
 
 #![warn(missing_docs)]
@@ -40,7 +41,8 @@ pub mod engine;
 mod error;
 pub mod fsutil;
 pub mod grants;
-mod hooks;
+mod call;
+pub mod hooks;
 pub mod manifest;
 pub mod merge;
 mod outcome;
@@ -61,5 +63,6 @@ pub use outcome::{FailureCause, HookFailure, Outcome, OutcomeRecord, Status};
 pub use plugin::{ComponentCheck, ExportedInterface, LoadStats, Plugin};
 pub use plugin_set::{FailurePolicy, PluginConfig, PluginSet, PluginSetBuilder, Session};
 pub use sandbox::Limits;
-pub use types::{ActionReport, Deployment, Hook, HookValue, ParamValue, Parameters, UnknownHook};
+pub use hooks::{Hook, HookDecl, HookRun, UnknownHook};
+pub use types::{ActionReport, Deployment, ParamValue, Parameters};
 pub use validate::OutputRules;

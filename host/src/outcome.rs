@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::types::Hook;
+use crate::hooks::Hook;
 
 /// What one plugin did in one hook run.
 #[derive(Debug, Clone, PartialEq)]

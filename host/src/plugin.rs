@@ -4,10 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::bindings::PluginPre;
+use wasmtime::component::{ComponentExportIndex, InstancePre};
+
 use crate::bundle::Bundle;
 use crate::cache::CompileOrigin;
 use crate::grants::PluginGrants;
+use crate::hooks::Hook;
 use crate::manifest::Manifest;
 use crate::sandbox::SandboxState;
 
@@ -45,9 +47,24 @@ pub struct Plugin {
 /// A compiled component linked against the host, ready to instantiate.
 /// Shared by every plugin loaded from the same component bytes.
 pub(crate) struct Linked {
-    pub(crate) pre: PluginPre<SandboxState>,
+    pub(crate) pre: InstancePre<SandboxState>,
     pub(crate) exports: Vec<ExportedInterface>,
     pub(crate) imports: Vec<String>,
+    /// Per hook (by [`Hook::index`]), the type-checked export that
+    /// implements it; `None` for a hook the component does not export.
+    pub(crate) hooks: Vec<Option<ComponentExportIndex>>,
+}
+
+impl Linked {
+    /// The export implementing `hook`, if the component has one.
+    pub(crate) fn hook_export(&self, hook: Hook) -> Option<&ComponentExportIndex> {
+        self.hooks.get(hook.index()).and_then(Option::as_ref)
+    }
+
+    /// The hooks the component exports, in [`Hook::ALL`] order.
+    pub(crate) fn implemented(&self) -> Vec<Hook> {
+        Hook::ALL.iter().copied().filter(|hook| self.hook_export(*hook).is_some()).collect()
+    }
 }
 
 /// What [`crate::Host::check_bundle`] found: the component compiles and
@@ -61,6 +78,31 @@ pub struct ComponentCheck {
     pub exports: Vec<ExportedInterface>,
     /// Interfaces the component imports (all provided by this host).
     pub imports: Vec<String>,
+    /// The hooks the component exports; the others are skipped without
+    /// instantiating it.
+    pub hooks: Vec<Hook>,
+}
+
+impl ComponentCheck {
+    /// The Paddock WIT packages the component targets, as `package@version`
+    /// (from what it exports and imports), e.g. `paddock:plugin@0.1.0`.
+    pub fn paddock_packages(&self) -> Vec<String> {
+        let mut packages: Vec<String> = self
+            .exports
+            .iter()
+            .map(|export| export.name.as_str())
+            .chain(self.imports.iter().map(String::as_str))
+            .filter(|name| name.starts_with("paddock:"))
+            .filter_map(|name| {
+                let (package, rest) = name.split_once('/')?;
+                let version = rest.split_once('@').map(|(_, version)| version).unwrap_or("unversioned");
+                Some(format!("{package}@{version}"))
+            })
+            .collect();
+        packages.sort();
+        packages.dedup();
+        packages
+    }
 }
 
 impl Plugin {
@@ -146,6 +188,12 @@ impl Plugin {
     /// Interfaces the component imports.
     pub fn imports(&self) -> &[String] {
         &self.linked.imports
+    }
+
+    /// Whether the component exports `hook`. A hook it does not export is
+    /// reported as skipped without the plugin being instantiated.
+    pub fn implements(&self, hook: Hook) -> bool {
+        self.linked.hook_export(hook).is_some()
     }
 }
 

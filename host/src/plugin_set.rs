@@ -11,10 +11,11 @@ use serde::Deserialize;
 
 use crate::engine::Host;
 use crate::error::Error;
-use crate::hooks::{self, CallTarget, HookSpec, LiveInstance};
+use crate::call::{self, CallTarget, LiveInstance};
+use crate::hooks::{Hook, HookDecl, HookRun, HookVisitor};
 use crate::outcome::{Outcome, Status};
 use crate::plugin::Plugin;
-use crate::types::{ActionReport, Deployment, Hook, HookValue, ParamValue, Parameters};
+use crate::types::{Deployment, ParamValue, Parameters};
 
 /// What happens to the rest of a run when a plugin fails.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -123,33 +124,14 @@ impl PluginSet {
         Session { set: self, instances: self.entries.iter().map(|_| None).collect(), keep_warm: false }
     }
 
-    /// Runs `deploy` on every plugin, each in a fresh instance.
-    pub fn deploy(&self, deployment: &Deployment) -> Vec<Outcome<ActionReport>> {
-        self.fresh().deploy(deployment)
-    }
-
-    /// Runs `destroy` on every plugin, each in a fresh instance.
-    pub fn destroy(&self, deployment: &Deployment) -> Vec<Outcome<ActionReport>> {
-        self.fresh().destroy(deployment)
-    }
-
-    /// Runs `dockerfile-injection` on every plugin, each in a fresh instance.
-    pub fn dockerfile_injection(&self, deployment: &Deployment) -> Vec<Outcome<Vec<String>>> {
-        self.fresh().dockerfile_injection(deployment)
-    }
-
-    /// Runs `bootstrap-injection` on every plugin, each in a fresh instance.
-    pub fn bootstrap_injection(&self, deployment: &Deployment) -> Vec<Outcome<Option<String>>> {
-        self.fresh().bootstrap_injection(deployment)
-    }
-
-    /// Runs `job-runtime-env-vars` on every plugin, each in a fresh instance.
-    pub fn job_runtime_env_vars(&self, deployment: &Deployment) -> Vec<Outcome<Vec<(String, String)>>> {
-        self.fresh().job_runtime_env_vars(deployment)
+    /// Runs hook `H` on every plugin, each in a fresh instance:
+    /// `set.call::<hooks::DockerfileInjection>(&deployment)`.
+    pub fn call<H: HookDecl>(&self, deployment: &Deployment) -> Vec<Outcome<H::Output>> {
+        self.fresh().call::<H>(deployment)
     }
 
     /// Runs a hook chosen at run time, each plugin in a fresh instance.
-    pub fn run(&self, hook: Hook, deployment: &Deployment) -> Vec<Outcome<HookValue>> {
+    pub fn run(&self, hook: Hook, deployment: &Deployment) -> HookRun {
         self.fresh().run(hook, deployment)
     }
 }
@@ -168,46 +150,8 @@ pub struct Session<'a> {
 }
 
 impl Session<'_> {
-    /// Runs `deploy` on every plugin.
-    pub fn deploy(&mut self, deployment: &Deployment) -> Vec<Outcome<ActionReport>> {
-        self.run_spec(deployment, &hooks::DEPLOY)
-    }
-
-    /// Runs `destroy` on every plugin.
-    pub fn destroy(&mut self, deployment: &Deployment) -> Vec<Outcome<ActionReport>> {
-        self.run_spec(deployment, &hooks::DESTROY)
-    }
-
-    /// Runs `dockerfile-injection` on every plugin.
-    pub fn dockerfile_injection(&mut self, deployment: &Deployment) -> Vec<Outcome<Vec<String>>> {
-        self.run_spec(deployment, &hooks::DOCKERFILE_INJECTION)
-    }
-
-    /// Runs `bootstrap-injection` on every plugin.
-    pub fn bootstrap_injection(&mut self, deployment: &Deployment) -> Vec<Outcome<Option<String>>> {
-        self.run_spec(deployment, &hooks::BOOTSTRAP_INJECTION)
-    }
-
-    /// Runs `job-runtime-env-vars` on every plugin.
-    pub fn job_runtime_env_vars(&mut self, deployment: &Deployment) -> Vec<Outcome<Vec<(String, String)>>> {
-        self.run_spec(deployment, &hooks::JOB_RUNTIME_ENV_VARS)
-    }
-
-    /// Runs a hook chosen at run time.
-    pub fn run(&mut self, hook: Hook, deployment: &Deployment) -> Vec<Outcome<HookValue>> {
-        fn wrap<T>(outcomes: Vec<Outcome<T>>, f: fn(T) -> HookValue) -> Vec<Outcome<HookValue>> {
-            outcomes.into_iter().map(|outcome| outcome.map(f)).collect()
-        }
-        match hook {
-            Hook::Deploy => wrap(self.deploy(deployment), HookValue::Report),
-            Hook::Destroy => wrap(self.destroy(deployment), HookValue::Report),
-            Hook::DockerfileInjection => wrap(self.dockerfile_injection(deployment), HookValue::DockerfileLines),
-            Hook::BootstrapInjection => wrap(self.bootstrap_injection(deployment), HookValue::BootstrapScript),
-            Hook::JobRuntimeEnvVars => wrap(self.job_runtime_env_vars(deployment), HookValue::EnvVars),
-        }
-    }
-
-    fn run_spec<R, T>(&mut self, deployment: &Deployment, spec: &HookSpec<R, T>) -> Vec<Outcome<T>> {
+    /// Runs hook `H` on every plugin: `session.call::<hooks::Deploy>(&deployment)`.
+    pub fn call<H: HookDecl>(&mut self, deployment: &Deployment) -> Vec<Outcome<H::Output>> {
         let set = self.set;
         let mut aborted = false;
         let mut outcomes = Vec::with_capacity(set.entries.len());
@@ -216,13 +160,13 @@ impl Session<'_> {
                 Status::NotRun
             } else {
                 let target = CallTarget { plugin: &entry.plugin, id: &entry.id, parameters: &entry.parameters };
-                let mut status = hooks::call_hook(&set.host, &target, deployment, spec, &mut self.instances[index]);
+                let mut status = call::call_hook::<H>(&set.host, &target, deployment, &mut self.instances[index]);
                 if is_host_capacity(&status) && self.instances.iter().any(Option::is_some) {
                     // A warm session over more plugins than the pool has
                     // slots: give back this session's own instances and try
                     // again, rather than blame the plugin for the host's size.
                     self.instances.iter_mut().for_each(|slot| *slot = None);
-                    status = hooks::call_hook(&set.host, &target, deployment, spec, &mut self.instances[index]);
+                    status = call::call_hook::<H>(&set.host, &target, deployment, &mut self.instances[index]);
                 }
                 if !self.keep_warm {
                     self.instances[index] = None;
@@ -242,6 +186,21 @@ impl Session<'_> {
             });
         }
         outcomes
+    }
+
+    /// Runs a hook chosen at run time.
+    pub fn run(&mut self, hook: Hook, deployment: &Deployment) -> HookRun {
+        struct Run<'s, 'a> {
+            session: &'s mut Session<'a>,
+            deployment: &'s Deployment,
+        }
+        impl HookVisitor for Run<'_, '_> {
+            type Output = HookRun;
+            fn visit<H: HookDecl>(self) -> HookRun {
+                HookRun::new::<H>(self.session.call::<H>(self.deployment))
+            }
+        }
+        hook.visit(Run { session: self, deployment })
     }
 }
 

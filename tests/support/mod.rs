@@ -1,8 +1,6 @@
-//! Shared by the integration tests: builds every guest from source once per
-//! test binary (cargo makes later builds no-ops), bundles them, and crafts
-//! archives.
-
-#![allow(dead_code)] // each test binary uses a different part of this module
+//! Shared by the integration tests (and the benches): builds every guest
+//! from source once per process (cargo makes later builds no-ops), bundles
+//! them, and crafts archives.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -203,4 +201,31 @@ pub fn wat_bundle(name: &str, component: &[u8]) -> PathBuf {
     let out = out_dir().join(format!("{name}.zip"));
     paddock::Bundle::write(&manifest, component, &[], &out, &paddock::BundleLimits::default()).expect("write bundle");
     out
+}
+
+/// A component exporting only `dockerfile-injection`, whose start-up traps:
+/// anything that instantiates it fails.
+pub fn dockerfile_only_component() -> Vec<u8> {
+    let wit = tempfile::tempdir().unwrap();
+    let source = std::fs::read_to_string(workspace_root().join("wit/paddock.wit")).unwrap();
+    // The same package with every hook but one removed from the interface.
+    let kept: Vec<&str> = source
+        .lines()
+        .filter(|line| {
+            let line = line.trim_start();
+            !["deploy:", "destroy:", "bootstrap-injection:", "job-runtime-env-vars:"].iter().any(|f| line.starts_with(f))
+        })
+        .collect();
+    std::fs::write(wit.path().join("paddock.wit"), kept.join("\n")).unwrap();
+    wat_component_against(
+        "table-grower.wat",
+        |wat| {
+            wat.lines()
+                .filter(|line| !line.contains("(export \"paddock:plugin/hooks@0.1.0#") || line.contains("#dockerfile-injection"))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .replacen("(module", "(module\n  (func $boom unreachable)\n  (start $boom)", 1)
+        },
+        wit.path(),
+    )
 }

@@ -2,103 +2,35 @@
 
 use std::fmt::Write as _;
 
-use paddock::merge::{bootstrap_scripts, merge_env_vars, render_dockerfile};
-use paddock::sanitize::{for_terminal, multiline_for_terminal};
-use paddock::{ActionReport, Bundle, ComponentCheck, Deployment, Hook, HookValue, Outcome, PluginSet, Status};
+use paddock::hooks::MergeInputs;
+use paddock::sanitize::for_terminal;
+use paddock::{Bundle, ComponentCheck, Deployment, Hook, HookRun, PluginSet, Status};
 use serde::Serialize;
-
-/// The outcomes of one hook, typed so they can be merged.
-pub enum HookRun {
-    Report(Hook, Vec<Outcome<ActionReport>>),
-    Dockerfile(Vec<Outcome<Vec<String>>>),
-    Bootstrap(Vec<Outcome<Option<String>>>),
-    Env(Vec<Outcome<Vec<(String, String)>>>),
-    /// Hooks this CLI has no merged view for: printed value by value.
-    Other(Hook, Vec<Outcome<HookValue>>),
-}
-
-impl HookRun {
-    fn hook(&self) -> Hook {
-        match self {
-            HookRun::Report(hook, _) | HookRun::Other(hook, _) => *hook,
-            HookRun::Dockerfile(_) => Hook::DockerfileInjection,
-            HookRun::Bootstrap(_) => Hook::BootstrapInjection,
-            HookRun::Env(_) => Hook::JobRuntimeEnvVars,
-        }
-    }
-
-    fn statuses(&self) -> Vec<&'static str> {
-        fn labels<T>(outcomes: &[Outcome<T>]) -> Vec<&'static str> {
-            outcomes.iter().map(|o| o.status.label()).collect()
-        }
-        match self {
-            HookRun::Report(_, o) => labels(o),
-            HookRun::Dockerfile(o) => labels(o),
-            HookRun::Bootstrap(o) => labels(o),
-            HookRun::Env(o) => labels(o),
-            HookRun::Other(_, o) => labels(o),
-        }
-    }
-
-    /// The merged view of the hook's results, named, for `--format json`
-    /// of `all`: the Dockerfile, the environment with its conflicts, the
-    /// scripts. `None` for hooks that have none.
-    fn merged_json(&self, base_image: &str) -> anyhow::Result<Option<(&'static str, serde_json::Value)>> {
-        Ok(match self {
-            HookRun::Dockerfile(o) => Some(("dockerfile", render_dockerfile(base_image, o)?.into())),
-            HookRun::Env(o) => Some(("env", serde_json::to_value(merge_env_vars(o))?)),
-            HookRun::Bootstrap(o) => Some(("scripts", serde_json::to_value(bootstrap_scripts(o))?)),
-            HookRun::Report(..) | HookRun::Other(..) => None,
-        })
-    }
-
-    fn json(&self) -> serde_json::Result<serde_json::Value> {
-        fn records<T: Serialize>(outcomes: &[Outcome<T>]) -> serde_json::Result<serde_json::Value> {
-            serde_json::to_value(outcomes.iter().map(Outcome::record).collect::<Vec<_>>())
-        }
-        match self {
-            HookRun::Report(_, o) => records(o),
-            HookRun::Dockerfile(o) => records(o),
-            HookRun::Bootstrap(o) => records(o),
-            HookRun::Env(o) => records(o),
-            HookRun::Other(_, o) => records(o),
-        }
-    }
-}
 
 /// Runs the hooks in one session: one deployment, so each plugin keeps a
 /// warm instance across the hooks.
 pub fn run_hooks(set: &PluginSet, hooks: &[Hook], deployment: &Deployment) -> Vec<HookRun> {
     let mut session = set.session();
-    hooks
-        .iter()
-        .map(|&hook| match hook {
-            Hook::DockerfileInjection => HookRun::Dockerfile(session.dockerfile_injection(deployment)),
-            Hook::BootstrapInjection => HookRun::Bootstrap(session.bootstrap_injection(deployment)),
-            Hook::JobRuntimeEnvVars => HookRun::Env(session.job_runtime_env_vars(deployment)),
-            Hook::Deploy => HookRun::Report(hook, session.deploy(deployment)),
-            Hook::Destroy => HookRun::Report(hook, session.destroy(deployment)),
-            _ => HookRun::Other(hook, session.run(hook, deployment)),
-        })
-        .collect()
+    hooks.iter().map(|&hook| session.run(hook, deployment)).collect()
 }
 
 pub fn all_succeeded(runs: &[HookRun]) -> bool {
-    runs.iter().all(|run| run.statuses().iter().all(|s| *s == "ok" || *s == "skipped"))
+    runs.iter().all(HookRun::succeeded)
 }
 
 /// One hook: an array of outcomes. Several (`all`): an array in execution
 /// order of `{"hook", "outcomes"}`, with the merged view of the hooks that
 /// have one (`dockerfile`, `env`, `scripts`).
 pub fn runs_json(runs: &[HookRun], all: bool, base_image: &str) -> anyhow::Result<String> {
+    let inputs = MergeInputs { base_image };
     let value = if all {
         let mut hooks = Vec::new();
         for run in runs {
             let mut object = serde_json::Map::new();
             object.insert("hook".into(), run.hook().name().into());
             object.insert("outcomes".into(), run.json()?);
-            if let Some((name, merged)) = run.merged_json(base_image)? {
-                object.insert(name.into(), merged);
+            if let Some(merged) = run.merged(&inputs).transpose()? {
+                object.insert(merged.key.into(), merged.json);
             }
             hooks.push(serde_json::Value::Object(object));
         }
@@ -109,6 +41,8 @@ pub fn runs_json(runs: &[HookRun], all: bool, base_image: &str) -> anyhow::Resul
     Ok(serde_json::to_string_pretty(&value)?)
 }
 
+/// The plugins in order, then per hook each plugin's outcome and the
+/// merged view; every hook is shown the same way, from its declaration.
 pub fn runs_text(set: &PluginSet, runs: &[HookRun], base_image: &str) -> anyhow::Result<String> {
     let mut out = String::new();
     let _ = writeln!(out, "Plugins in execution order:");
@@ -123,86 +57,32 @@ pub fn runs_text(set: &PluginSet, runs: &[HookRun], base_image: &str) -> anyhow:
     }
     for run in runs {
         let _ = writeln!(out, "\n== {} ==", run.hook());
-        match run {
-            HookRun::Report(_, outcomes) => outcomes_text(&mut out, outcomes, |out, report| {
-                let _ = writeln!(out, "      {}", for_terminal(&report.summary, 500));
-                for (key, value) in &report.details {
-                    let _ = writeln!(out, "        {}: {}", for_terminal(key, 100), for_terminal(value, 500));
-                }
-            }),
-            HookRun::Dockerfile(outcomes) => {
-                outcomes_text(&mut out, outcomes, |out, lines| {
+        for outcome in run.described() {
+            let _ = writeln!(out, "  {} {}: {}", outcome.id, outcome.version, outcome.status.label());
+            match &outcome.status {
+                Status::Ok(lines) => {
                     for line in lines {
-                        let _ = writeln!(out, "      {}", for_terminal(line, 500));
+                        let _ = writeln!(out, "      {}", for_terminal(line, 2_000));
                     }
-                });
-                let _ = writeln!(out, "  Rendered Dockerfile:");
-                for line in render_dockerfile(base_image, outcomes)?.lines() {
-                    let _ = writeln!(out, "    | {}", for_terminal(line, 500));
                 }
+                Status::Failed(failure) => {
+                    let cause = failure.cause.to_string();
+                    let _ = writeln!(out, "      {}", cause.replace('\n', "\n      "));
+                }
+                Status::Skipped | Status::NotRun => {}
             }
-            HookRun::Bootstrap(outcomes) => {
-                outcomes_text(&mut out, outcomes, |out, script| match script {
-                    Some(text) => {
-                        let _ = writeln!(out, "      script of {} bytes, {} lines", text.len(), text.lines().count());
-                    }
-                    None => {
-                        let _ = writeln!(out, "      no script");
-                    }
-                });
-                let scripts = bootstrap_scripts(outcomes);
-                let _ = writeln!(out, "  Bootstrap scripts ({}):", scripts.len());
-                for script in scripts {
-                    let _ = writeln!(out, "    --- {} ---", script.file_name);
-                    for line in multiline_for_terminal(&script.content, 20_000).lines() {
-                        let _ = writeln!(out, "    | {line}");
-                    }
-                }
+        }
+        if let Some(merged) = run.merged(&MergeInputs { base_image }).transpose()? {
+            let _ = writeln!(out, "  {}:", merged.title);
+            for line in &merged.lines {
+                let _ = writeln!(out, "    | {}", for_terminal(line, 2_000));
             }
-            HookRun::Other(_, outcomes) => outcomes_text(&mut out, outcomes, |out, value| {
-                let json = serde_json::to_string(value).unwrap_or_default();
-                let _ = writeln!(out, "      {}", for_terminal(&json, 2_000));
-            }),
-            HookRun::Env(outcomes) => {
-                outcomes_text(&mut out, outcomes, |out, vars| {
-                    for (name, value) in vars {
-                        let _ = writeln!(out, "      {name}={}", for_terminal(value, 500));
-                    }
-                });
-                let merged = merge_env_vars(outcomes);
-                let _ = writeln!(out, "  Merged environment ({} variables):", merged.vars.len());
-                for (name, value) in &merged.vars {
-                    let _ = writeln!(out, "    {name}={}", for_terminal(value, 500));
-                }
-                for conflict in &merged.conflicts {
-                    let setters: Vec<String> =
-                        conflict.settings.iter().map(|(id, value)| format!("{id}={}", for_terminal(value, 80))).collect();
-                    let _ = writeln!(
-                        out,
-                        "  conflict: {} set by {}; kept {}'s value",
-                        conflict.name,
-                        setters.join(", "),
-                        conflict.winner
-                    );
-                }
+            for note in &merged.notes {
+                let _ = writeln!(out, "  {}", for_terminal(note, 2_000));
             }
         }
     }
     Ok(out)
-}
-
-fn outcomes_text<T>(out: &mut String, outcomes: &[Outcome<T>], value: impl Fn(&mut String, &T)) {
-    for outcome in outcomes {
-        let _ = writeln!(out, "  {} {}: {}", outcome.id, outcome.version, outcome.status.label());
-        match &outcome.status {
-            Status::Ok(v) => value(out, v),
-            Status::Failed(failure) => {
-                let cause = failure.cause.to_string();
-                let _ = writeln!(out, "      {}", cause.replace('\n', "\n      "));
-            }
-            Status::Skipped | Status::NotRun => {}
-        }
-    }
 }
 
 #[derive(Serialize)]
@@ -248,6 +128,9 @@ pub fn inspect_text(bundle: &Bundle, check: &ComponentCheck) -> String {
     if manifest.capabilities.bundle_files {
         let _ = writeln!(out, "asks for bundle-files: {} files shipped", bundle.files.len());
     }
+    let _ = writeln!(out, "targets:     {}", check.paddock_packages().join(", "));
+    let hooks: Vec<&str> = check.hooks.iter().map(|hook| hook.name()).collect();
+    let _ = writeln!(out, "implements:  {}", if hooks.is_empty() { "no hook".to_string() } else { hooks.join(", ") });
     let _ = writeln!(out, "exports:");
     for export in &check.exports {
         let _ = writeln!(out, "  {}: {}", export.name, export.functions.join(", "));

@@ -1,0 +1,110 @@
+//! The contract stays put: published WIT packages are frozen, the host and
+//! the three guest SDKs list exactly the hooks the WIT defines, and a hook
+//! a component does not export is skipped without instantiating it.
+
+use std::sync::Arc;
+
+use paddock::{Deployment, FailureCause, Hook, PluginConfig, PluginSet, Status, hooks};
+use sha2::Digest;
+
+use crate::support;
+
+/// Every published WIT package, with the sha256 of its file. A published
+/// package never changes: new hooks go into new interfaces and packages.
+const PUBLISHED: &[(&str, &str, &str)] =
+    &[("paddock:plugin@0.1.0", "wit/paddock.wit", "8ec19f49a7f3fdf6aaae4941a4188097bbf2c855823ce98c4522161d7d33a09a")];
+
+#[test]
+fn published_wit_packages_never_change() {
+    for (package, path, digest) in PUBLISHED {
+        let bytes = std::fs::read(support::workspace_root().join(path)).unwrap();
+        assert_eq!(
+            hex::encode(sha2::Sha256::digest(&bytes)),
+            *digest,
+            "{package} ({path}) was published and must stay byte for byte as it is; put new hooks in a new interface"
+        );
+    }
+}
+
+/// The functions of the 0.1.0 hooks interface, from the WIT itself.
+fn wit_hooks() -> Vec<String> {
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve.push_dir(support::workspace_root().join("wit")).unwrap();
+    let interface = resolve.packages[package].interfaces["hooks"];
+    let mut names: Vec<String> = resolve.interfaces[interface].functions.keys().cloned().collect();
+    names.sort();
+    names
+}
+
+/// The names between the first `[`/`(` and its closing bracket after
+/// `marker`, as quoted strings.
+fn quoted_list(source: &str, marker: &str) -> Vec<String> {
+    let start = source.find(marker).unwrap_or_else(|| panic!("`{marker}` not found"));
+    let rest = &source[start + marker.len()..];
+    let end = rest.find([']', ')']).unwrap();
+    rest[..end].split(',').map(|item| item.trim().trim_matches('"').to_string()).filter(|item| !item.is_empty()).collect()
+}
+
+fn kebab_from_snake(name: &str) -> String {
+    name.replace('_', "-")
+}
+
+fn kebab_from_camel(name: &str) -> String {
+    name.chars().flat_map(|c| if c.is_ascii_uppercase() { vec!['-', c.to_ascii_lowercase()] } else { vec![c] }).collect()
+}
+
+#[test]
+fn the_host_and_every_guest_sdk_list_exactly_the_hooks_of_the_wit() {
+    let wit = wit_hooks();
+    let sorted = |mut names: Vec<String>| {
+        names.sort();
+        names
+    };
+    let host: Vec<String> = Hook::ALL.iter().map(|hook| hook.name().to_string()).collect();
+    assert_eq!(sorted(host), wit, "host: a hook in the WIT without a declaration in host/src/hooks.rs, or the reverse");
+
+    let root = support::workspace_root();
+    let python = std::fs::read_to_string(root.join("guest-sdk/python/paddock_guest.py")).unwrap();
+    let python = quoted_list(&python, "HOOKS = (").iter().map(|name| kebab_from_snake(name)).collect();
+    assert_eq!(sorted(python), wit, "guest-sdk/python/paddock_guest.py HOOKS");
+
+    let js = std::fs::read_to_string(root.join("guest-sdk/js/paddock-guest.js")).unwrap();
+    let js = quoted_list(&js, "const HOOK_NAMES = [").iter().map(|name| kebab_from_camel(name)).collect();
+    assert_eq!(sorted(js), wit, "guest-sdk/js/paddock-guest.js HOOK_NAMES");
+
+    // The Rust SDK: one default method per hook in `trait Plugin`.
+    let rust = std::fs::read_to_string(root.join("guest-sdk/src/lib.rs")).unwrap();
+    let body = &rust[rust.find("pub trait Plugin").unwrap()..];
+    let body = &body[..body.find("\n}\n").unwrap()];
+    let rust: Vec<String> = body
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("fn ")?.split('(').next().map(kebab_from_snake))
+        .collect();
+    assert_eq!(sorted(rust), wit, "guest-sdk/src/lib.rs trait Plugin");
+}
+
+#[test]
+fn a_hook_the_component_does_not_export_is_skipped_without_instantiating_it() {
+    let host = support::host();
+    let plugin = Arc::new(host.load_file(&support::wat_bundle("partial-exports", &support::dockerfile_only_component())).unwrap());
+    assert!(plugin.implements(Hook::DockerfileInjection));
+    assert!(!plugin.implements(Hook::Deploy));
+    let set = PluginSet::builder(host).add(plugin, PluginConfig::default()).unwrap().build().unwrap();
+    let deployment = Deployment::default();
+    // Instantiating would run the trapping start function.
+    assert_eq!(set.call::<hooks::Deploy>(&deployment)[0].status, Status::Skipped);
+    assert_eq!(set.call::<hooks::JobRuntimeEnvVars>(&deployment)[0].status, Status::Skipped);
+    let mut session = set.session();
+    assert_eq!(session.call::<hooks::BootstrapInjection>(&deployment)[0].status, Status::Skipped);
+    // The hook it does export is called, so the instance is made, and traps.
+    let outcome = &set.call::<hooks::DockerfileInjection>(&deployment)[0];
+    match &outcome.status.failure().unwrap().cause {
+        FailureCause::Trap { message, .. } => assert!(message.contains("unreachable"), "{message}"),
+        other => panic!("expected the start-up trap, got {other}"),
+    }
+
+    let inspect = support::paddock(&["inspect", support::wat_bundle("partial-exports", &support::dockerfile_only_component()).to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&inspect.stdout);
+    assert!(text.contains("implements:  dockerfile-injection\n"), "{text}");
+    assert!(text.contains("targets:     paddock:plugin@0.1.0"), "{text}");
+}

@@ -1,0 +1,16 @@
+//! Paddock's integration tests, as one test binary: each module below is one
+//! area, in the file of the same name beside this one. One binary links
+//! wasmtime once and builds the guests once per run (see `support`).
+//!
+//! Run one area with a filter: `cargo test --test integration sandbox::`.
+
+mod support;
+
+mod bundles;
+mod cache;
+mod cli;
+mod contract;
+mod fuzz;
+mod polyglot;
+mod samples;
+mod sandbox;
