@@ -313,6 +313,33 @@ fn main() {
         }
     }
 
+    // 2b. A hook the component does not export: known at load, so skipped
+    // with no instance at all, next to a hook it exports but skips.
+    let _ = writeln!(
+        report,
+        "\n## 2b. A skipped hook: not exported (known at load) vs exported but not implemented\n\n| skipped hook | p50 | p99 | ratio |\n|---|---|---|---|"
+    );
+    {
+        let host = host(Some(cache_dir.path()), true);
+        let partial = Arc::new(
+            host.load_file(&support::wat_bundle("bench-partial", &support::dockerfile_only_component())).expect("load"),
+        );
+        let recorder = Arc::new(host.load_file(&support::sample_bundle("deploy-recorder")).expect("load"));
+        let not_exported = set_of(&host, [(partial, PluginConfig::default())]);
+        let not_implemented = set_of(&host, [(recorder, PluginConfig::default())]);
+        let absent = measure(20_000, || drop(not_exported.call::<hooks::JobRuntimeEnvVars>(&d)));
+        let instantiated = measure(2_000, || drop(not_implemented.call::<hooks::JobRuntimeEnvVars>(&d)));
+        let _ = writeln!(
+            report,
+            "| not exported: no instance | {} | {} | 1.0x |\n| exported, returns not-implemented: fresh instance | {} | {} | {} |",
+            fmt(absent.median),
+            fmt(absent.p99),
+            fmt(instantiated.median),
+            fmt(instantiated.p99),
+            ratio(instantiated.median, absent.median)
+        );
+    }
+
     // 3. One small hook call: warm wasm vs native trait object vs spawn per call.
     let host = host(Some(cache_dir.path()), true);
     let runtime_env = Arc::new(host.load_file(&small).expect("load"));
