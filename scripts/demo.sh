@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rustup target add wasm32-wasip2 >/dev/null
-cargo build --quiet -p paddock-host --bin paddock
+cargo build --quiet -p paddock-cli --bin paddock
 for plugin in hello-world runtime-env docker-layers deploy-recorder; do
     target/debug/paddock bundle "sample-plugins/$plugin" -o "target/bundles/$plugin.zip"
 done

@@ -1,6 +1,8 @@
 //! Paddock's integration tests, as one test binary: each module below is one
 //! area, in the file of the same name beside this one. One binary links
-//! wasmtime once and builds the guests once per run (see `support`).
+//! wasmtime once and builds the guests once per run (see `support`). It is
+//! a target of the CLI package (`host/cli/Cargo.toml`), so that it can run
+//! the `paddock` binary.
 //!
 //! Run one area with a filter: `cargo test --test integration sandbox::`.
 

@@ -11,12 +11,12 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use paddock::packaging::toolchain::{self, COMPONENTIZE_JS_DIR_ENV, COMPONENTIZE_PY_ENV};
-use paddock::packaging::{ComponentSource, Language, bundle_and_load};
 use paddock::{hooks, 
     ActionReport, Deployment, FailureCause, Host, HostConfig, Limits, Outcome, ParamValue, Plugin, PluginConfig,
     PluginSet, Status,
 };
+use paddock_build::toolchain::{self, COMPONENTIZE_JS_DIR_ENV, COMPONENTIZE_PY_ENV};
+use paddock_build::{ComponentSource, Language, bundle_and_load};
 
 use crate::support::{self, deployment, guest_target_dir, test_cache_dir, workspace_root};
 
@@ -110,7 +110,7 @@ fn out_dir() -> PathBuf {
     dir
 }
 
-/// The sample in `lang`, built from source through `paddock::packaging` and
+/// The sample in `lang`, built from source through `paddock_build` and
 /// loaded once per test binary.
 fn sample(lang: Lang) -> Arc<Plugin> {
     static BUILT: [OnceLock<Arc<Plugin>>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
@@ -379,7 +379,7 @@ fn a_missing_toolchain_is_an_error_saying_what_to_install() {
 
 #[test]
 fn the_language_is_detected_from_the_entry_file() {
-    use paddock::packaging::detect_language;
+    use paddock_build::detect_language;
     let root = workspace_root().join("sample-plugins");
     assert_eq!(detect_language(&root.join("polyglot-rust")), Ok(Language::Rust));
     assert_eq!(detect_language(&root.join("polyglot-python")), Ok(Language::Python));

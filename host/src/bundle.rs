@@ -393,8 +393,9 @@ fn read_entry(
 }
 
 /// Cheap structural check before handing bytes to the compiler, so common
-/// mistakes get an error that says what to do.
-pub(crate) fn check_component_preamble(path: &str, bytes: &[u8]) -> Result<(), BundleError> {
+/// mistakes get an error that says what to do; `path` names the component
+/// in the error.
+pub fn check_component_preamble(path: &str, bytes: &[u8]) -> Result<(), BundleError> {
     let reason = if bytes.starts_with(&COMPONENT_PREAMBLE) {
         return Ok(());
     } else if bytes.starts_with(&CORE_MODULE_PREAMBLE) {

@@ -73,12 +73,4 @@ pub enum Error {
         /// Where the second came from.
         second: String,
     },
-    /// Building a plugin into a bundle failed (`paddock bundle`).
-    #[error("cannot build plugin in {dir}: {problem}")]
-    Build {
-        /// The plugin directory.
-        dir: String,
-        /// What failed and what to do.
-        problem: String,
-    },
 }

@@ -16,9 +16,11 @@
 //! let host = Host::new()?;
 //! let plugins = PluginSet::builder(&host).add_path("plugins/".as_ref())?.build()?;
 //! let deployment = Deployment { image_name: "python:3.11".into(), ..Default::default() };
-//! for outcome in plugins.call::<hooks::JobRuntimeEnvVars>(&deployment) {
-//!     println!("{}: {:?}", outcome.id, outcome.status);
-//! }
+//! let statuses: Vec<_> = plugins
+//!     .call::<hooks::JobRuntimeEnvVars>(&deployment)
+//!     .into_iter()
+//!     .map(|outcome| (outcome.id, outcome.status))
+//!     .collect();
 //! # Ok(()) }
 //! ```
 

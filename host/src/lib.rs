@@ -13,12 +13,12 @@
 //!     .add_path("plugins/".as_ref())?          // every *.zip, by file name
 //!     .build()?;                                // sorted by priority, ties kept
 //! let deployment = Deployment { team: "data".into(), image_name: "jupyter:1".into(), ..Default::default() };
+//! let (mut lines, mut failures) = (Vec::new(), Vec::new());
 //! for outcome in plugins.call::<hooks::DockerfileInjection>(&deployment) {
 //!     match outcome.status {
-//!         paddock::Status::Ok(lines) => println!("{}: {lines:?}", outcome.plugin),
-//!         paddock::Status::Skipped => println!("{}: skipped", outcome.plugin),
-//!         paddock::Status::Failed(err) => eprintln!("{err}"),
-//!         paddock::Status::NotRun => {}
+//!         paddock::Status::Ok(plugin_lines) => lines.extend(plugin_lines),
+//!         paddock::Status::Failed(failure) => failures.push(failure), // names plugin, hook and cause
+//!         paddock::Status::Skipped | paddock::Status::NotRun => {}
 //!     }
 //! }
 //! # Ok(()) }
@@ -30,7 +30,11 @@
 //! declares every hook once (its export, types, rules and merge), `call`
 //! calls exports and lifts results, [`plugin_set`] orders plugins and runs
 //! hooks across them, [`validate`] checks outputs,
-//! [`merge`] combines them, [`packaging`] builds plugin crates into bundles.
+//! [`merge`] combines them.
+//!
+//! This crate is the runtime alone: it spawns no processes and prints
+//! nothing (diagnostics go through `tracing`). Building plugins into bundles
+//! is the `paddock-build` crate; the `paddock` CLI is `paddock-cli`.
 
 #![warn(missing_docs)]
 
@@ -46,7 +50,6 @@ pub mod hooks;
 pub mod manifest;
 pub mod merge;
 mod outcome;
-pub mod packaging;
 mod plugin;
 pub mod plugin_set;
 pub mod sandbox;

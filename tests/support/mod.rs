@@ -8,9 +8,9 @@ use std::process::Command;
 use std::collections::BTreeSet;
 use std::sync::{Mutex, OnceLock};
 
-use paddock::packaging::{ComponentSource, GUEST_TARGET, bundle_plugin_dir};
 use paddock::cache::CompileCache;
 use paddock::{Host, HostConfig, Manifest};
+use paddock_build::{ComponentSource, GUEST_TARGET, bundle_plugin_dir};
 
 /// The four sample plugins, in the order the tests configure them.
 pub const SAMPLES: [&str; 4] = ["hello-world", "runtime-env", "docker-layers", "deploy-recorder"];
@@ -19,8 +19,10 @@ pub const SAMPLES: [&str; 4] = ["hello-world", "runtime-env", "docker-layers", "
 const GUEST_CRATES: [&str; 7] =
     ["hello-world", "runtime-env", "docker-layers", "deploy-recorder", "misbehaving", "foreign-imports", "startup-loop"];
 
+/// The checkout: the tests and benches are targets of the CLI package, at
+/// `host/cli/`.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("host/cli/ is two levels down").to_path_buf()
 }
 
 /// A target dir of its own, so the nested cargo never waits on the lock of
@@ -78,7 +80,7 @@ pub fn host() -> &'static Host {
     HOST.get_or_init(|| Host::with_config(host_config()).expect("host"))
 }
 
-/// The bundle of a sample plugin, built through `paddock::packaging` like
+/// The bundle of a sample plugin, built through `paddock_build` like
 /// `paddock bundle --wasm` does.
 pub fn sample_bundle(name: &str) -> PathBuf {
     static BUNDLED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());

@@ -2,7 +2,6 @@
 
 mod precompile;
 mod report;
-mod scaffold;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -12,7 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use paddock::cache::{CompileCache, EntryKind};
-use paddock::packaging::{ComponentSource, bundle_plugin_dir};
+use paddock_build::{ComponentSource, Language, bundle_plugin_dir, scaffold};
 use paddock::{Deployment, FailurePolicy, Hook, Host, HostConfig, Limits, PluginSet};
 
 /// Paddock: WebAssembly-sandboxed plugins for deployment tools.
@@ -68,7 +67,7 @@ enum Command {
         name: String,
         /// Source language.
         #[arg(long, value_enum)]
-        lang: scaffold::Lang,
+        lang: Lang,
         /// Parent directory of the new plugin directory.
         #[arg(long, value_name = "PARENT", default_value = ".")]
         dir: PathBuf,
@@ -138,6 +137,28 @@ enum Command {
 enum Format {
     Text,
     Json,
+}
+
+/// The language of a new plugin (`paddock new --lang`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Lang {
+    /// A Rust crate using the paddock-guest SDK.
+    Rust,
+    /// app.py using guest-sdk/python (built with componentize-py).
+    Python,
+    /// plugin.js using guest-sdk/js (built with componentize-js).
+    #[value(alias = "javascript")]
+    Js,
+}
+
+impl From<Lang> for Language {
+    fn from(lang: Lang) -> Language {
+        match lang {
+            Lang::Rust => Language::Rust,
+            Lang::Python => Language::Python,
+            Lang::Js => Language::JavaScript,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -280,7 +301,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let config = HostConfig { grants, cache: cache.clone().ok(), ..HostConfig::default() };
     match cli.command {
         Command::New { name, lang, dir } => {
-            let (created, files) = scaffold::create(&name, lang, &dir)?;
+            let (created, files) = scaffold::create(&name, lang.into(), &dir)?;
             let mut text = format!("created {}:\n", created.display());
             for file in files {
                 text.push_str(&format!("  {}\n", file.display()));

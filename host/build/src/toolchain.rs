@@ -39,7 +39,8 @@ pub fn checkout_root() -> Option<PathBuf> {
     let from_exe = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.ancestors().skip(1).find(|dir| is_checkout(dir)).map(Path::to_path_buf));
-    let from_build = Path::new(env!("CARGO_MANIFEST_DIR")).parent().filter(|dir| is_checkout(dir)).map(Path::to_path_buf);
+    // This crate is at `<checkout>/host/build`.
+    let from_build = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().find(|dir| is_checkout(dir)).map(Path::to_path_buf);
     from_exe.or(from_build).map(|dir| std::fs::canonicalize(&dir).unwrap_or(dir))
 }
 
@@ -197,7 +198,7 @@ pub(crate) fn stage_sources(dir: &Path, label: &str, sdk_file: &str, sdk_text: &
 fn write_wit(dir: &Path) -> Result<PathBuf, String> {
     let wit = dir.join("wit");
     std::fs::create_dir_all(&wit).map_err(|e| format!("cannot create {}: {e}", wit.display()))?;
-    std::fs::write(wit.join("paddock.wit"), crate::packaging::WIT)
+    std::fs::write(wit.join("paddock.wit"), crate::WIT)
         .map_err(|e| format!("cannot write {}: {e}", wit.display()))?;
     Ok(wit)
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::toolchain::{self, StagedSources, Staging};
+use crate::toolchain::{self, StagedSources, Staging};
 
 /// The Python guest SDK module, copied next to the plugin's sources.
 pub(crate) const SDK_MODULE: &str = include_str!("../../../guest-sdk/python/paddock_guest.py");

@@ -1,8 +1,11 @@
+//! # Paddock build tooling
+//!
 //! Turning a plugin directory into a bundle (`paddock bundle`): build the
 //! plugin from source (a Rust crate for `wasm32-wasip2` in release, a Python
 //! plugin with componentize-py, a JavaScript plugin with componentize-js),
 //! check that the component really is a Paddock plugin this host can load,
-//! write the zip.
+//! write the zip. And the other way round, [`scaffold`] creates a plugin
+//! directory that builds without edits (`paddock new`).
 //!
 //! The language is detected from the files in the plugin directory
 //! ([`detect_language`]): `Cargo.toml` (Rust), `app.py` (Python) or
@@ -10,25 +13,32 @@
 //! pinned ones `scripts/install-guest-toolchains.sh` installs under
 //! `target/toolchains/` of the Paddock checkout; `PADDOCK_COMPONENTIZE_PY`
 //! and `PADDOCK_COMPONENTIZE_JS_DIR` point elsewhere (see [`toolchain`]).
+//!
+//! Unlike the runtime (`paddock`), this crate runs the build tools as child
+//! processes, and passes on what they print to stderr.
 
+#![warn(missing_docs)]
+
+mod error;
 mod javascript;
 mod python;
+pub mod scaffold;
 pub mod toolchain;
+
+pub use error::BuildError;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::bundle::{Bundle, BundleFile, BundleLimits};
-use crate::fsutil::read_regular_capped;
-use crate::engine::Host;
-use crate::error::Error;
-use crate::manifest::{BUNDLE_FILES_DIR, MANIFEST_FILE, Manifest};
-use crate::plugin::Plugin;
+use paddock::bundle::{Bundle, BundleFile, BundleLimits};
+use paddock::fsutil::read_regular_capped;
+use paddock::manifest::{BUNDLE_FILES_DIR, MANIFEST_FILE, Manifest};
+use paddock::{Host, Plugin};
 
 /// Paddock's WIT, `paddock:plugin@0.1.0`, as this host was built with it.
 /// Python and JavaScript plugins are built against this text.
-pub const WIT: &str = include_str!("../../wit/paddock.wit");
+pub const WIT: &str = include_str!("../../../wit/paddock.wit");
 
 /// The target guests are built for.
 pub const GUEST_TARGET: &str = "wasm32-wasip2";
@@ -136,12 +146,16 @@ pub struct BundleSummary {
 /// so a bundle that is written is one this host can run. Capabilities are
 /// not checked against the host's grants: granting is the operator's call
 /// at run time, not the author's at build time.
+///
+/// A failed build, or a bundle that cannot be written, is
+/// [`BuildError::Plugin`]; a component the host refuses is
+/// [`BuildError::Load`].
 pub fn bundle_plugin_dir(
     host: &Host,
     dir: &Path,
     source: &ComponentSource,
     out: Option<&Path>,
-) -> Result<BundleSummary, Error> {
+) -> Result<BundleSummary, BuildError> {
     let staged = stage(dir, source, out, host.bundle_limits())?;
     host.check_bundle(&staged.bundle, &staged.origin)?;
     staged.write(host.bundle_limits())
@@ -155,7 +169,7 @@ pub fn bundle_and_load(
     dir: &Path,
     source: &ComponentSource,
     out: Option<&Path>,
-) -> Result<(BundleSummary, Plugin), Error> {
+) -> Result<(BundleSummary, Plugin), BuildError> {
     let staged = stage(dir, source, out, host.bundle_limits())?;
     let plugin = host.load_bundle(staged.bundle.clone(), &staged.origin)?;
     Ok((staged.write(host.bundle_limits())?, plugin))
@@ -171,10 +185,10 @@ struct Staged {
 }
 
 impl Staged {
-    fn write(self, limits: &BundleLimits) -> Result<BundleSummary, Error> {
+    fn write(self, limits: &BundleLimits) -> Result<BundleSummary, BuildError> {
         let Staged { bundle, dir, out, .. } = self;
         Bundle::write(&bundle.manifest, &bundle.component, &bundle.files, &out, limits)
-            .map_err(|e| Error::Build { dir: dir.display().to_string(), problem: e.to_string() })?;
+            .map_err(|e| BuildError::Plugin { dir: dir.display().to_string(), problem: e.to_string() })?;
         Ok(BundleSummary {
             component_size: bundle.component.len(),
             component_sha256: bundle.component_sha256,
@@ -185,13 +199,13 @@ impl Staged {
 }
 
 /// Builds the component and gathers the manifest and shipped files.
-fn stage(dir: &Path, source: &ComponentSource, out: Option<&Path>, limits: &BundleLimits) -> Result<Staged, Error> {
-    let build_error = |problem: String| Error::Build { dir: dir.display().to_string(), problem };
+fn stage(dir: &Path, source: &ComponentSource, out: Option<&Path>, limits: &BundleLimits) -> Result<Staged, BuildError> {
+    let build_error = |problem: String| BuildError::Plugin { dir: dir.display().to_string(), problem };
     let manifest_path = dir.join(MANIFEST_FILE);
-    let manifest_bytes = read_regular_capped(&manifest_path, crate::manifest::MAX_MANIFEST_BYTES as u64)
+    let manifest_bytes = read_regular_capped(&manifest_path, paddock::manifest::MAX_MANIFEST_BYTES as u64)
         .map_err(|e| {
             build_error(match e {
-                crate::fsutil::ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => format!(
+                paddock::fsutil::ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => format!(
                     "there is no {}; create it (see the README's manifest reference)",
                     manifest_path.display()
                 ),
@@ -229,7 +243,7 @@ fn stage(dir: &Path, source: &ComponentSource, out: Option<&Path>, limits: &Bund
     };
     let component = read_regular_capped(&component_path, limits.max_component_bytes)
         .map_err(|e| build_error(format!("component {} {e}", component_path.display())))?;
-    crate::bundle::check_component_preamble(&component_path.display().to_string(), &component)
+    paddock::bundle::check_component_preamble(&component_path.display().to_string(), &component)
         .map_err(|e| build_error(e.to_string()))?;
     let files = shipped_files(dir, &manifest, limits).map_err(build_error)?;
 

@@ -9,7 +9,7 @@
 //! `PADDOCK_BENCH_CHILD=1`: a native executable that reads a JSON request on
 //! stdin and writes a JSON response, like subprocess plugin systems do.
 
-#[path = "../../tests/support/mod.rs"]
+#[path = "../../../tests/support/mod.rs"]
 #[allow(dead_code)] // the benches use part of the tests' helpers
 mod support;
 

@@ -3,7 +3,7 @@
 //! call), with misbehaving plugins (timeouts, traps, memory limits) among them, and reports resident memory as it goes. Memory must stay
 //! flat: every store is dropped after its call, whatever happened in it.
 
-#[path = "../../tests/support/mod.rs"]
+#[path = "../../../tests/support/mod.rs"]
 #[allow(dead_code)] // the benches use part of the tests' helpers
 mod support;
 

@@ -1,0 +1,35 @@
+//! Which imports the host provides: WASI 0.2 and Paddock's own packages.
+
+use super::{Host, SocketImports};
+
+/// Packages whose interfaces the linker provides, with the version prefix
+/// it accepts. `wasi:sockets` is subject to [`SocketImports`].
+const PROVIDED_PACKAGES: &[(&str, &str)] = &[
+    ("wasi:cli", "0.2."),
+    ("wasi:clocks", "0.2."),
+    ("wasi:filesystem", "0.2."),
+    ("wasi:io", "0.2."),
+    ("wasi:random", "0.2."),
+    ("wasi:sockets", "0.2."),
+    ("paddock:plugin", "0.1."),
+];
+
+impl Host {
+    /// Whether the import `name` (`package/interface@version`) comes from a
+    /// package this host links.
+    pub(super) fn provides(&self, name: &str) -> bool {
+        let Some((package, rest)) = name.split_once('/') else {
+            return false;
+        };
+        let version = rest.split_once('@').map(|(_, v)| v).unwrap_or("");
+        self.provided_packages()
+            .any(|(provided, major_minor)| package == provided && version.starts_with(major_minor))
+    }
+
+    /// The packages plugins may import, with the version prefix accepted.
+    pub(super) fn provided_packages(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        PROVIDED_PACKAGES.iter().copied().filter(|(package, _)| {
+            *package != "wasi:sockets" || self.inner.config.socket_imports == SocketImports::DenyAtRunTime
+        })
+    }
+}

@@ -1,0 +1,163 @@
+//! An ordered set of plugins and running hooks across it.
+//!
+//! Order: lowest priority first; ties keep the configured order (the order
+//! plugins were added, the order of a plugin-set file, or file-name order in
+//! a directory). Here: the set and its builder; [`session`] runs hooks,
+//! `set_file` reads plugin-set files, `params` converts their parameters,
+//! `scan` finds the bundles in a directory.
+
+mod params;
+mod scan;
+pub mod session;
+mod set_file;
+
+use std::sync::Arc;
+
+use crate::engine::Host;
+use crate::error::Error;
+use crate::hooks::{Hook, HookDecl, HookRun};
+use crate::outcome::Outcome;
+use crate::plugin::Plugin;
+use crate::types::{Deployment, Parameters};
+
+pub use params::parameters_from_yaml;
+pub use scan::bundle_files;
+pub use session::Session;
+
+/// What happens to the rest of a run when a plugin fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FailurePolicy {
+    /// Record the failure and run the remaining plugins (default).
+    #[default]
+    Continue,
+    /// Stop at the first failure; later plugins are reported as `NotRun`.
+    Abort,
+}
+
+/// How one plugin is configured in a set.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PluginConfig {
+    /// The id the plugin runs under; defaults to its manifest name.
+    pub id: Option<String>,
+    /// Parameters passed to every hook.
+    pub parameters: Parameters,
+}
+
+struct Entry {
+    plugin: Arc<Plugin>,
+    id: String,
+    parameters: Parameters,
+}
+
+/// Plugins in execution order, ready to run hooks.
+///
+/// Hook methods block the calling thread until every plugin has finished
+/// or hit its deadline; from async code, call them inside
+/// `tokio::task::spawn_blocking`, not on a runtime worker.
+pub struct PluginSet {
+    host: Host,
+    entries: Vec<Entry>,
+    policy: FailurePolicy,
+}
+
+/// Collects plugins in configured order, then sorts and checks them.
+pub struct PluginSetBuilder {
+    host: Host,
+    entries: Vec<Entry>,
+    policy: FailurePolicy,
+}
+
+impl PluginSet {
+    /// Starts a set on `host`.
+    pub fn builder(host: &Host) -> PluginSetBuilder {
+        PluginSetBuilder { host: host.clone(), entries: Vec::new(), policy: FailurePolicy::default() }
+    }
+
+    /// Plugins in execution order with their configured ids.
+    pub fn plugins(&self) -> impl Iterator<Item = (&Plugin, &str)> {
+        self.entries.iter().map(|entry| (&*entry.plugin, entry.id.as_str()))
+    }
+
+    /// Number of plugins.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the set holds no plugin.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// A session keeps one warm instance per plugin across hook calls (a
+    /// trapped instance is replaced on its next call). The hook methods of
+    /// `PluginSet` itself use a fresh instance for every call.
+    pub fn session(&self) -> Session<'_> {
+        Session { set: self, instances: self.entries.iter().map(|_| None).collect(), keep_warm: true }
+    }
+
+    /// A session that drops each instance right after its call, so a run
+    /// holds one pool slot at a time however many plugins the set has.
+    fn fresh(&self) -> Session<'_> {
+        Session { set: self, instances: self.entries.iter().map(|_| None).collect(), keep_warm: false }
+    }
+
+    /// Runs hook `H` on every plugin, each in a fresh instance:
+    /// `set.call::<hooks::DockerfileInjection>(&deployment)`.
+    pub fn call<H: HookDecl>(&self, deployment: &Deployment) -> Vec<Outcome<H::Output>> {
+        self.fresh().call::<H>(deployment)
+    }
+
+    /// Runs a hook chosen at run time, each plugin in a fresh instance.
+    pub fn run(&self, hook: Hook, deployment: &Deployment) -> HookRun {
+        self.fresh().run(hook, deployment)
+    }
+}
+
+impl PluginSetBuilder {
+    /// Chooses what happens after a failure (default: continue).
+    pub fn failure_policy(mut self, policy: FailurePolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Adds a loaded plugin with its configuration.
+    pub fn add(mut self, plugin: impl Into<Arc<Plugin>>, config: PluginConfig) -> Result<Self, Error> {
+        let plugin = plugin.into();
+        let id = config.id.unwrap_or_else(|| plugin.name().to_string());
+        check_id(&id, || format!("given for {}", plugin.source()))?;
+        self.entries.push(Entry { plugin, id, parameters: config.parameters });
+        Ok(self)
+    }
+
+    /// Sorts by priority (stable, so ties keep configured order) and rejects
+    /// two plugins with one name or one id.
+    pub fn build(mut self) -> Result<PluginSet, Error> {
+        for (index, entry) in self.entries.iter().enumerate() {
+            if let Some(other) = self.entries[..index]
+                .iter()
+                .find(|other| other.plugin.name() == entry.plugin.name() || other.id == entry.id)
+            {
+                return Err(Error::DuplicatePlugin {
+                    name: if other.id == entry.id { entry.id.clone() } else { entry.plugin.name().to_string() },
+                    first: other.plugin.source().to_string(),
+                    second: entry.plugin.source().to_string(),
+                });
+            }
+        }
+        self.entries.sort_by_key(|entry| entry.plugin.manifest().priority);
+        Ok(PluginSet { host: self.host, entries: self.entries, policy: self.policy })
+    }
+}
+
+/// Ids follow the plugin-name rules: they name bootstrap scripts
+/// (`<id>.sh`) and Dockerfile comments. `origin` says where the id was
+/// configured.
+fn check_id(id: &str, origin: impl FnOnce() -> String) -> Result<(), Error> {
+    match crate::manifest::name_problem(id) {
+        None => Ok(()),
+        Some(problem) => {
+            Err(Error::PluginId { id: crate::sanitize::for_terminal(id, 80), origin: origin(), problem })
+        }
+    }
+}
+

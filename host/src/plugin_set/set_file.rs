@@ -1,0 +1,152 @@
+//! Plugin-set files (Orbit's `<team>-plugins.yaml`): bundles in configured
+//! order with ids and parameters.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::Error;
+
+use super::params::parameters_from_yaml;
+use super::{PluginConfig, PluginSetBuilder, check_id};
+
+/// Plugin-set file: Orbit's `<team>-plugins.yaml` in Paddock's shape.
+///
+/// ```yaml
+/// plugins:
+///   - bundle: hello-world.zip     # relative to this file
+///     id: hello                   # optional, defaults to the manifest name
+///     parameters:                 # optional
+///       greeting: Hello
+///       replicas: 3
+///       tags: [a, b]
+/// ```
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetFile {
+    plugins: Vec<SetFileEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetFileEntry {
+    bundle: PathBuf,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    parameters: serde_yaml::Mapping,
+}
+
+/// Largest plugin-set file accepted.
+const MAX_SET_FILE_BYTES: u64 = 1024 * 1024;
+
+impl PluginSetBuilder {
+    /// Loads and adds every plugin of a plugin-set file, in file order.
+    pub fn add_set_file(mut self, path: &Path) -> Result<Self, Error> {
+        let origin = path.display().to_string();
+        let set_error = |problem: String| Error::PluginSet { origin: origin.clone(), problem };
+        let text = crate::fsutil::read_text_capped(path, MAX_SET_FILE_BYTES).map_err(|e| set_error(e.to_string()))?;
+        let set = parse_set_file(&text).map_err(set_error)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for (index, entry) in set.plugins.into_iter().enumerate() {
+            // Checked before the bundle is loaded, so the error blames the
+            // set file's entry rather than the bundle.
+            if let Some(id) = &entry.id {
+                check_id(id, || format!("entry {} of plugin-set file {origin}", index + 1))?;
+            }
+            let plugin = self.host.load_file(&base.join(&entry.bundle))?;
+            let parameters = parameters_from_yaml(&entry.parameters)
+                .map_err(|problem| set_error(format!("plugin `{}`: {problem}", plugin.name())))?;
+            self = self.add(plugin, PluginConfig { id: entry.id, parameters })?;
+        }
+        Ok(self)
+    }
+}
+
+/// Parses a plugin-set file so that no YAML tag on a parameter is lost.
+/// serde_yaml resolves `!!str`, `!!int`, `!!float`, `!!bool` and `!!null`
+/// but reads a scalar under any other `!!` tag (`!!binary`,
+/// `!!python/object:...`) as a plain string, dropping the tag. Bound to
+/// the local handle, every `!!` tag reaches [`parameters_from_yaml`] as a
+/// tagged value, which it refuses.
+fn parse_set_file(text: &str) -> Result<SetFile, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let is_document_start = |line: &str| line.starts_with('%') || line == "---" || line.starts_with("--- ");
+    let opens_with_marker = text
+        .lines()
+        .find(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+        .is_some_and(is_document_start);
+    let rebound = format!("%TAG !! !\n{}{text}", if opens_with_marker { "" } else { "---\n" });
+    serde_yaml::from_str(&rebound).map_err(|rebound_error| {
+        // Error positions must be those of the file as written.
+        match serde_yaml::from_str::<SetFile>(text) {
+            Err(error) => error.to_string(),
+            Ok(_) => rebound_error.to_string(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod parameter_tests {
+    use super::*;
+    use crate::types::{ParamValue, Parameters};
+
+    fn parameters(yaml: &str) -> Result<Parameters, String> {
+        let set = parse_set_file(&format!("plugins:\n  - bundle: a.zip\n    parameters:\n{yaml}"))?;
+        parameters_from_yaml(&set.plugins[0].parameters)
+    }
+
+    #[test]
+    fn parameters_convert_exactly_or_not_at_all() {
+        let exact = "      text: hi\n      quoted: \"007\"\n      int: -9223372036854775808\n      float: 1.5\n      \
+                     flag: true\n      list: [a, b]\n";
+        assert_eq!(
+            parameters(&format!("{exact}      str_tag: !!str 12\n")),
+            Err("parameter `str_tag` must be a string, a 64-bit integer, a number, a boolean or a list of strings; it \
+                 carries a YAML tag (!str) (quote it to pass it as a string)"
+                .to_string())
+        );
+        assert_eq!(
+            parameters(exact),
+            Ok(vec![
+                ("text".into(), ParamValue::Text("hi".into())),
+                ("quoted".into(), ParamValue::Text("007".into())),
+                ("int".into(), ParamValue::Integer(i64::MIN)),
+                ("float".into(), ParamValue::Number(1.5)),
+                ("flag".into(), ParamValue::Boolean(true)),
+                ("list".into(), ParamValue::TextList(vec!["a".into(), "b".into()])),
+            ])
+        );
+        for (yaml, expected) in [
+            ("      big: 18446744073709551615\n", "parameter `big` must be a string"),
+            ("      big: 9223372036854775808\n", "is 9223372036854775808, outside the 64-bit integer range"),
+            ("      blob: !!binary aGVsbG8=\n", "carries a YAML tag (!binary)"),
+            ("      cmd: !!python/object:os.system [ls]\n", "carries a YAML tag (!python/object:os.system)"),
+            ("      local: !mine x\n", "carries a YAML tag (!mine)"),
+            ("      verbatim: !<!mine> x\n", "carries a YAML tag (!mine)"),
+            ("      list: [a, !!binary aGVsbG8=]\n", "is a list with an item that carries a YAML tag (!binary)"),
+            ("      list: [a, 1]\n", "is a list with an item that is not a string"),
+            ("      nothing:\n", "is empty (null)"),
+            ("      nested: {a: 1}\n", "parameter `nested` must be a string"),
+            ("      1: x\n", "parameter names must be plain strings"),
+        ] {
+            let error = parameters(yaml).expect_err(yaml);
+            assert!(error.contains(expected), "{yaml}: {error}");
+        }
+    }
+
+    #[test]
+    fn set_files_with_their_own_document_markers_still_parse() {
+        for text in [
+            "plugins: []\n",
+            "\u{feff}plugins: []\n",
+            "# team plugins\n---\nplugins: []\n",
+            "%YAML 1.2\n---\nplugins: []\n",
+            "--- \nplugins: []\n",
+        ] {
+            assert!(parse_set_file(text).is_ok_and(|set| set.plugins.is_empty()), "{text:?}");
+        }
+        let error = parse_set_file("plugins:\n  - bundle: a.zip\n    parmeters: {}\n").err().unwrap();
+        assert!(error.contains("unknown field `parmeters`") && error.contains("line 3"), "{error}");
+    }
+}
