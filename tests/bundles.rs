@@ -129,8 +129,14 @@ fn over_size_archives_and_manifests_are_rejected() {
 
 #[test]
 fn missing_files_are_named() {
-    assert_eq!(rejected(&zip_of(&[("plugin.wasm", EMPTY_COMPONENT)])), "bundle has no `plugin-manifest.yaml` at its root");
-    assert_eq!(rejected(&zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST)])), "bundle has no `plugin.wasm` at its root");
+    assert_eq!(
+        rejected(&zip_of(&[("plugin.wasm", EMPTY_COMPONENT)])),
+        "bundle has no `plugin-manifest.yaml` at its root"
+    );
+    assert_eq!(
+        rejected(&zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST)])),
+        "bundle has no `plugin.wasm` at its root"
+    );
     let custom = b"name: crafted\nversion: 1.0.0\ncomponent: lib/crafted.wasm\n";
     let bundle = read(&zip_of(&[("plugin-manifest.yaml", custom), ("lib/crafted.wasm", EMPTY_COMPONENT)])).unwrap();
     assert_eq!(bundle.manifest.component, "lib/crafted.wasm");
@@ -151,7 +157,10 @@ fn things_that_are_not_components_are_rejected_with_a_hint() {
     // Structurally plausible, but not a Paddock plugin: errors at load.
     for (bytes, expected) in [
         (truncated, "does not compile"),
-        (EMPTY_COMPONENT, "does not export `paddock:plugin/hooks@0.1.0` or a compatible version of any interface this host serves (it exports: nothing)"),
+        (
+            EMPTY_COMPONENT,
+            "does not export `paddock:plugin/hooks@0.1.0` or a compatible version of any interface this host serves (it exports: nothing)",
+        ),
     ] {
         let bundle = read(&zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST), ("plugin.wasm", bytes)])).unwrap();
         let error = host().load_bundle(bundle, "crafted.zip").unwrap_err();
@@ -205,14 +214,14 @@ fn bad_manifests_say_which_field_and_what_to_write() {
 
 #[test]
 fn imports_the_host_does_not_provide_are_all_listed_at_load() {
-    let bundle = read(&zip_of(&[
-        ("plugin-manifest.yaml", GOOD_MANIFEST),
-        ("plugin.wasm", &component_bytes("foreign-imports")),
-    ]))
-    .unwrap();
+    let bundle =
+        read(&zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST), ("plugin.wasm", &component_bytes("foreign-imports"))]))
+            .unwrap();
     let error = host().load_bundle(bundle, "foreign.zip").unwrap_err().to_string();
     assert!(
-        error.starts_with("plugin `crafted` 1.0.0 (foreign.zip): the component imports interfaces this host does not provide: "),
+        error.starts_with(
+            "plugin `crafted` 1.0.0 (foreign.zip): the component imports interfaces this host does not provide: "
+        ),
         "{error}"
     );
     for missing in ["example:unknown/telemetry@1.0.0", "acme:secrets/vault@2.1.0", "wasi:http/handler@0.3.0"] {
@@ -276,7 +285,8 @@ fn shipped_files_are_read_only_when_declared_and_within_their_budget() {
 
 #[test]
 fn writing_refuses_shipped_file_paths_that_the_reader_would_reject() {
-    let manifest = paddock::Manifest::parse(b"name: crafted\nversion: 1.0.0\ncapabilities:\n  bundle-files: true\n").unwrap();
+    let manifest =
+        paddock::Manifest::parse(b"name: crafted\nversion: 1.0.0\ncapabilities:\n  bundle-files: true\n").unwrap();
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("crafted.zip");
     for path in ["../escape.txt", "/etc/passwd", "a//b", "a/./b", "C:\\x", ""] {
@@ -324,9 +334,17 @@ fn bundle_never_writes_a_bundle_its_own_reader_rejects() {
     let many: Vec<(String, Vec<u8>)> = (0..300).map(|i| (format!("f{i}.txt"), b"x".to_vec())).collect();
     let many: Files = many.iter().map(|(n, c)| (n.as_str(), c.clone())).collect();
     let cases: [(&str, Files, &str); 3] = [
-        ("native code", vec![("lib.so", b"\x7fELF".to_vec())], "files/lib.so` is rejected: bundles carry portable WebAssembly only"),
+        (
+            "native code",
+            vec![("lib.so", b"\x7fELF".to_vec())],
+            "files/lib.so` is rejected: bundles carry portable WebAssembly only",
+        ),
         ("too many entries", many, "bundle holds 302 entries; the limit is 256"),
-        ("over the files budget", vec![("big.bin", vec![7; 17 << 20])], "all of files/ together may hold 16777216 bytes"),
+        (
+            "over the files budget",
+            vec![("big.bin", vec![7; 17 << 20])],
+            "all of files/ together may hold 16777216 bytes",
+        ),
     ];
     for (what, files, expected) in cases {
         let dir = plugin_dir(declared, &files);
@@ -354,7 +372,10 @@ fn bundle_never_writes_a_bundle_its_own_reader_rejects() {
 #[test]
 fn bundle_refuses_to_replace_devices_links_inputs_and_other_files() {
     let wasm_source = support::component_path("misbehaving");
-    let dir = plugin_dir("name: careful\nversion: 1.0.0\ncapabilities:\n  bundle-files: true\n", &[("data.zip", b"PK\x03\x04 not really".to_vec())]);
+    let dir = plugin_dir(
+        "name: careful\nversion: 1.0.0\ncapabilities:\n  bundle-files: true\n",
+        &[("data.zip", b"PK\x03\x04 not really".to_vec())],
+    );
     let wasm = dir.path().join("plugin.wasm");
     std::fs::copy(&wasm_source, &wasm).unwrap();
     let manifest = dir.path().join("plugin-manifest.yaml");
@@ -414,7 +435,8 @@ fn files_that_are_not_regular_are_refused_without_reading_or_blocking() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("is a device, not a regular file"), "{output:?}");
     // A bundle that is a FIFO or /dev/zero.
     for bundle in [fifo.to_str().unwrap(), "/dev/zero"] {
-        let output = support::output_within(support::paddock_command(&["validate", bundle]), std::time::Duration::from_secs(60));
+        let output =
+            support::output_within(support::paddock_command(&["validate", bundle]), std::time::Duration::from_secs(60));
         let text = String::from_utf8_lossy(&output.stdout);
         assert!(text.contains("not a regular file"), "{bundle}: {text}");
         assert!(!output.status.success());
@@ -437,8 +459,10 @@ fn slow_to_compress_component(size: usize) -> Vec<u8> {
     }
     let pages = size.div_ceil(65_536) + 1;
     support::wat_component("table-grower.wat", |wat| {
-        wat.replace("(memory (export \"memory\") 1)", &format!("(memory (export \"memory\") {pages})"))
-            .replace("(table $grown 1 funcref)", &format!("(table $grown 1 funcref)\n  (data (i32.const 65536) \"{data}\")"))
+        wat.replace("(memory (export \"memory\") 1)", &format!("(memory (export \"memory\") {pages})")).replace(
+            "(table $grown 1 funcref)",
+            &format!("(table $grown 1 funcref)\n  (data (i32.const 65536) \"{data}\")"),
+        )
     })
 }
 

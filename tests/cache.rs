@@ -2,7 +2,7 @@
 //! change, damaged entries are replaced, and the CLI can show and clear it.
 
 use paddock::cache::{CompileCache, CompileOrigin};
-use paddock::{hooks, Deployment, Host, HostConfig, PluginConfig, PluginSet};
+use paddock::{Deployment, Host, HostConfig, PluginConfig, PluginSet, hooks};
 
 use crate::support::{self, paddock, sample_bundle};
 
@@ -131,8 +131,10 @@ fn swapped_entries_are_recompiled_not_run_as_each_other() {
     let host = host_with_cache(dir.path());
     let (hello, env) = (sample_bundle("hello-world"), sample_bundle("runtime-env"));
     let (a, b) = (host.load_file(&hello).unwrap(), host.load_file(&env).unwrap());
-    let (path_a, path_b) =
-        (entry_path(host.cache().unwrap(), a.component_sha256()), entry_path(host.cache().unwrap(), b.component_sha256()));
+    let (path_a, path_b) = (
+        entry_path(host.cache().unwrap(), a.component_sha256()),
+        entry_path(host.cache().unwrap(), b.component_sha256()),
+    );
     let (expected_a, expected_b) = (env_vars(&host, a), env_vars(&host, b));
     let swap = path_a.with_extension("swap");
     std::fs::rename(&path_a, &swap).unwrap();
@@ -240,7 +242,10 @@ fn a_failed_cache_write_leaves_no_partial_file() {
     let bundle = sample_bundle("docker-layers");
     // The entry is far larger than 64 KiB; the bundle is read, not written.
     let mut command = std::process::Command::new("sh");
-    command.args(["-c", &format!("ulimit -f 128 && exec \"$0\" precompile {} --cache-dir {}", bundle.display(), cache_dir.display())]);
+    command.args([
+        "-c",
+        &format!("ulimit -f 128 && exec \"$0\" precompile {} --cache-dir {}", bundle.display(), cache_dir.display()),
+    ]);
     command.arg(env!("CARGO_BIN_EXE_paddock")); // the script's $0
     let output = support::output_within(command, std::time::Duration::from_secs(120));
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -132,14 +132,8 @@ fn sample_set_bundles() {
 #[test]
 fn run_all_on_the_sample_set_shows_every_contribution() {
     sample_set_bundles();
-    let output = paddock(&[
-        "run",
-        "all",
-        "--set",
-        "sample-plugins/plugins.yaml",
-        "--context",
-        "sample-plugins/context.yaml",
-    ]);
+    let output =
+        paddock(&["run", "all", "--set", "sample-plugins/plugins.yaml", "--context", "sample-plugins/context.yaml"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     for expected in [
@@ -162,7 +156,14 @@ fn bundle_ships_files_that_a_granted_plugin_reads_at_run_time() {
     let component = support::component_path("misbehaving");
     let zip = dir.path().join("shipper.zip");
     let bundle = || {
-        paddock(&["bundle", dir.path().to_str().unwrap(), "--wasm", component.to_str().unwrap(), "-o", zip.to_str().unwrap()])
+        paddock(&[
+            "bundle",
+            dir.path().to_str().unwrap(),
+            "--wasm",
+            component.to_str().unwrap(),
+            "-o",
+            zip.to_str().unwrap(),
+        ])
     };
 
     std::fs::write(dir.path().join("plugin-manifest.yaml"), "name: shipper\nversion: 1.0.0\n").unwrap();
@@ -214,11 +215,8 @@ fn run_exits_non_zero_when_a_plugin_fails_and_names_it() {
     let looper = misbehaving_bundle("cli-looper", 0);
     let set = tempfile::tempdir().unwrap();
     let set_file = set.path().join("set.yaml");
-    std::fs::write(
-        &set_file,
-        format!("plugins:\n  - bundle: {}\n    parameters: {{mode: loop}}\n", looper.display()),
-    )
-    .unwrap();
+    std::fs::write(&set_file, format!("plugins:\n  - bundle: {}\n    parameters: {{mode: loop}}\n", looper.display()))
+        .unwrap();
     let recorder = sample_bundle("deploy-recorder");
     let run_deploy = |extra: &[&str]| {
         let mut args = vec!["run", "deploy", "--set", set_file.to_str().unwrap()];
@@ -265,7 +263,9 @@ fn usage_errors_are_one_readable_paragraph_with_exit_2() {
 
 #[test]
 fn every_command_has_help() {
-    for command in [&["--help"][..], &["bundle", "--help"], &["inspect", "--help"], &["validate", "--help"], &["run", "--help"]] {
+    for command in
+        [&["--help"][..], &["bundle", "--help"], &["inspect", "--help"], &["validate", "--help"], &["run", "--help"]]
+    {
         let output = paddock(command);
         assert!(output.status.success(), "{command:?}");
         assert!(stdout(&output).contains("Usage: paddock"), "{command:?}");
@@ -334,11 +334,9 @@ fn hostile_manifest_text_never_reaches_the_terminal_raw() {
         let bytes = support::zip_of(&[("plugin-manifest.yaml", manifest), ("plugin.wasm", &component)]);
         std::fs::write(&zip, bytes).unwrap();
         let zip = zip.to_str().unwrap();
-        for (args, code) in [
-            (vec!["validate", zip], 1),
-            (vec!["inspect", zip], 2),
-            (vec!["run", "deploy", "--plugins", zip], 2),
-        ] {
+        for (args, code) in
+            [(vec!["validate", zip], 1), (vec!["inspect", zip], 2), (vec!["run", "deploy", "--plugins", zip], 2)]
+        {
             let output = paddock(&args);
             assert_eq!(output.status.code(), Some(code), "{args:?}: {}", stderr(&output));
             for (stream, text) in [("stdout", stdout(&output)), ("stderr", stderr(&output))] {
@@ -513,7 +511,8 @@ fn log_lines_carry_no_colour_when_stderr_is_not_a_terminal() {
     let set_file = dir.path().join("set.yaml");
     let set = format!("plugins:\n  - bundle: {}\n    parameters: {{mode: loop}}\n", looper.display());
     std::fs::write(&set_file, set).unwrap();
-    let mut command = support::paddock_command(&["run", "deploy", "--set", set_file.to_str().unwrap(), "--timeout-ms", "100"]);
+    let mut command =
+        support::paddock_command(&["run", "deploy", "--set", set_file.to_str().unwrap(), "--timeout-ms", "100"]);
     command.env("PADDOCK_LOG", "debug").env_remove("NO_COLOR");
     let output = command.output().unwrap();
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));

@@ -42,7 +42,11 @@ fn quoted_list(source: &str, marker: &str) -> Vec<String> {
     let start = source.find(marker).unwrap_or_else(|| panic!("`{marker}` not found"));
     let rest = &source[start + marker.len()..];
     let end = rest.find([']', ')']).unwrap();
-    rest[..end].split(',').map(|item| item.trim().trim_matches('"').to_string()).filter(|item| !item.is_empty()).collect()
+    rest[..end]
+        .split(',')
+        .map(|item| item.trim().trim_matches('"').to_string())
+        .filter(|item| !item.is_empty())
+        .collect()
 }
 
 fn kebab_from_snake(name: &str) -> String {
@@ -50,7 +54,9 @@ fn kebab_from_snake(name: &str) -> String {
 }
 
 fn kebab_from_camel(name: &str) -> String {
-    name.chars().flat_map(|c| if c.is_ascii_uppercase() { vec!['-', c.to_ascii_lowercase()] } else { vec![c] }).collect()
+    name.chars()
+        .flat_map(|c| if c.is_ascii_uppercase() { vec!['-', c.to_ascii_lowercase()] } else { vec![c] })
+        .collect()
 }
 
 #[test]
@@ -86,7 +92,9 @@ fn the_host_and_every_guest_sdk_list_exactly_the_hooks_of_the_wit() {
 #[test]
 fn a_hook_the_component_does_not_export_is_skipped_without_instantiating_it() {
     let host = support::host();
-    let plugin = Arc::new(host.load_file(&support::wat_bundle("partial-exports", &support::dockerfile_only_component())).unwrap());
+    let plugin = Arc::new(
+        host.load_file(&support::wat_bundle("partial-exports", &support::dockerfile_only_component())).unwrap(),
+    );
     assert!(plugin.implements(Hook::DockerfileInjection));
     assert!(!plugin.implements(Hook::Deploy));
     let set = PluginSet::builder(host).add(plugin, PluginConfig::default()).unwrap().build().unwrap();
@@ -103,7 +111,10 @@ fn a_hook_the_component_does_not_export_is_skipped_without_instantiating_it() {
         other => panic!("expected the start-up trap, got {other}"),
     }
 
-    let inspect = support::paddock(&["inspect", support::wat_bundle("partial-exports", &support::dockerfile_only_component()).to_str().unwrap()]);
+    let inspect = support::paddock(&[
+        "inspect",
+        support::wat_bundle("partial-exports", &support::dockerfile_only_component()).to_str().unwrap(),
+    ]);
     let text = String::from_utf8_lossy(&inspect.stdout);
     assert!(text.contains("implements:  dockerfile-injection\n"), "{text}");
     assert!(text.contains("targets:     paddock:plugin@0.1.0"), "{text}");

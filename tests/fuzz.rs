@@ -11,7 +11,12 @@ use crate::support::zip_of;
 const EMPTY_COMPONENT: &[u8] = &[0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 
 fn small_limits() -> BundleLimits {
-    BundleLimits { max_archive_bytes: 1 << 20, max_component_bytes: 64 << 10, max_entries: 16, max_files_bytes: 64 << 10 }
+    BundleLimits {
+        max_archive_bytes: 1 << 20,
+        max_component_bytes: 64 << 10,
+        max_entries: 16,
+        max_files_bytes: 64 << 10,
+    }
 }
 
 proptest! {

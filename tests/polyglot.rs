@@ -11,9 +11,9 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use paddock::{hooks, 
+use paddock::{
     ActionReport, Deployment, FailureCause, Host, HostConfig, Limits, Outcome, ParamValue, Plugin, PluginConfig,
-    PluginSet, Status,
+    PluginSet, Status, hooks,
 };
 use paddock_build::toolchain::{self, COMPONENTIZE_JS_DIR_ENV, COMPONENTIZE_PY_ENV};
 use paddock_build::{ComponentSource, Language, bundle_and_load};
@@ -44,7 +44,9 @@ impl Lang {
 
     fn source(self) -> ComponentSource {
         match self {
-            Lang::Rust => ComponentSource::Source { language: Some(Language::Rust), target_dir: Some(guest_target_dir()) },
+            Lang::Rust => {
+                ComponentSource::Source { language: Some(Language::Rust), target_dir: Some(guest_target_dir()) }
+            }
             Lang::Python => ComponentSource::Source { language: Some(Language::Python), target_dir: None },
             Lang::Js => ComponentSource::Source { language: Some(Language::JavaScript), target_dir: None },
         }
@@ -229,11 +231,15 @@ fn the_three_languages_return_identical_typed_results() {
     let cases = [
         ("all parameters", full_params(), deployment()),
         ("no parameters", vec![], deployment()),
-        ("no deployer, wrong parameter types", params(&[
-            ("replicas", ParamValue::Text("three".into())),
-            ("debug", ParamValue::Integer(1)),
-            ("apt_packages", ParamValue::Text("curl".into())),
-        ]), anonymous),
+        (
+            "no deployer, wrong parameter types",
+            params(&[
+                ("replicas", ParamValue::Text("three".into())),
+                ("debug", ParamValue::Integer(1)),
+                ("apt_packages", ParamValue::Text("curl".into())),
+            ]),
+            anonymous,
+        ),
     ];
     for (case, parameters, deployment) in cases {
         let rust = all_hooks(Lang::Rust, parameters.clone(), &deployment);
@@ -268,10 +274,14 @@ fn a_loop_in_python_or_javascript_hits_the_timeout_and_leaves_its_neighbour_alon
         .map(|(looping, neighbour)| {
             let (looping, neighbour) = (sample(looping), sample(neighbour));
             std::thread::spawn(move || {
-                let solo = alone(neighbour.clone(), full_params()).call::<hooks::Destroy>(&deployment()).remove(0).status;
+                let solo =
+                    alone(neighbour.clone(), full_params()).call::<hooks::Destroy>(&deployment()).remove(0).status;
                 assert!(solo.ok().is_some(), "{solo:?}");
                 let set = PluginSet::builder(host())
-                    .add(looping.clone(), PluginConfig { id: None, parameters: params(&[("loop_destroy", ParamValue::Boolean(true))]) })
+                    .add(
+                        looping.clone(),
+                        PluginConfig { id: None, parameters: params(&[("loop_destroy", ParamValue::Boolean(true))]) },
+                    )
                     .unwrap()
                     .add(neighbour.clone(), PluginConfig { id: Some("polyglot".into()), parameters: full_params() })
                     .unwrap()
@@ -353,7 +363,8 @@ fn paddock_new_then_bundle_works_for_every_language() {
         let sha = stdout.trim_end().rsplit("sha256 ").next().unwrap().trim_end_matches(')').to_string();
         let _forget = ForgetCompiled(sha);
 
-        let run = support::paddock(&["run", "job-runtime-env-vars", "--plugins", zip.to_str().unwrap(), "--format", "json"]);
+        let run =
+            support::paddock(&["run", "job-runtime-env-vars", "--plugins", zip.to_str().unwrap(), "--format", "json"]);
         assert!(run.status.success(), "{lang:?}: {}", text(&run.stderr));
         let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
         assert_eq!(json[0]["status"], "ok", "{json}");
@@ -394,4 +405,3 @@ fn the_language_is_detected_from_the_entry_file() {
     let error = detect_language(dir.path()).unwrap_err();
     assert!(error.contains("ambiguous") && error.contains("app.py (Python) and plugin.js (JavaScript)"), "{error}");
 }
-

@@ -3,10 +3,7 @@
 use std::sync::Arc;
 
 use paddock::merge::{bootstrap_scripts, merge_env_vars, render_dockerfile};
-use paddock::{hooks, 
-    ActionReport, Error, FailureCause, Hook, ParamValue, Plugin, PluginConfig, PluginSet,
-    Status,
-};
+use paddock::{ActionReport, Error, FailureCause, Hook, ParamValue, Plugin, PluginConfig, PluginSet, Status, hooks};
 
 use crate::support::{SAMPLES, deployment, host, misbehaving_bundle, sample_bundle};
 
@@ -69,7 +66,10 @@ fn typed_results_and_unimplemented_hooks_are_skipped() {
         ("deploy-recorder", PluginConfig::default()),
     ]);
     let outcomes = set.call::<hooks::DockerfileInjection>(&deployment());
-    assert_eq!(outcomes[0].status, Status::Ok(vec!["RUN echo 'Hi!' > /home/jovyan/hello-world-plugin.txt".to_string()]));
+    assert_eq!(
+        outcomes[0].status,
+        Status::Ok(vec!["RUN echo 'Hi!' > /home/jovyan/hello-world-plugin.txt".to_string()])
+    );
     assert_eq!(outcomes[1].status, Status::Skipped);
     assert_eq!(
         outcomes[2].status,
@@ -257,7 +257,10 @@ fn a_set_file_gives_order_ids_and_parameters() {
 
     for (yaml, expected) in [
         ("plugins:\n  - bundle: runtime-env.zip\n    parmeters: {}\n", "unknown field `parmeters`"),
-        ("plugins:\n  - bundle: runtime-env.zip\n    parameters:\n      nested: {a: 1}\n", "parameter `nested` must be"),
+        (
+            "plugins:\n  - bundle: runtime-env.zip\n    parameters:\n      nested: {a: 1}\n",
+            "parameter `nested` must be",
+        ),
         ("plugins:\n  - bundle: missing.zip\n", "missing.zip"),
         ("plugins:\n  - bundle: runtime-env.zip\n    id: Bad_Id\n", "plugin id"),
     ] {
@@ -277,7 +280,9 @@ fn the_host_runs_hooks_from_many_threads_at_once() {
     let threads: Vec<_> = (0..4)
         .map(|_| {
             let set = set.clone();
-            std::thread::spawn(move || (0..25).map(|_| set.call::<hooks::JobRuntimeEnvVars>(&deployment())).collect::<Vec<_>>())
+            std::thread::spawn(move || {
+                (0..25).map(|_| set.call::<hooks::JobRuntimeEnvVars>(&deployment())).collect::<Vec<_>>()
+            })
         })
         .collect();
     for thread in threads {

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use paddock::{hooks, 
+use paddock::{
     Deployment, FailureCause, FailurePolicy, Host, HostConfig, Limits, Outcome, ParamValue, Plugin, PluginConfig,
-    PluginSet, Status,
+    PluginSet, Status, hooks,
 };
 
 use crate::support::{self, host, misbehaving_bundle};
@@ -212,11 +212,15 @@ fn a_capability_needs_both_the_declaration_and_the_grant() {
     let declaring = support::misbehaving_bundle_with("proxy-user", "capabilities:\n  env: [HTTP_PROXY]\n");
     let error = host().load_file(&declaring).unwrap_err().to_string();
     assert!(
-        error.starts_with("plugin `proxy-user` 0.0.1 (") && error.contains("declares capability `env: HTTP_PROXY`, which this host does not grant"),
+        error.starts_with("plugin `proxy-user` 0.0.1 (")
+            && error.contains("declares capability `env: HTTP_PROXY`, which this host does not grant"),
         "{error}"
     );
 
-    let grants = paddock::Grants { env: [("HTTP_PROXY".to_string(), "http://proxy:3128".to_string())].into(), ..Default::default() };
+    let grants = paddock::Grants {
+        env: [("HTTP_PROXY".to_string(), "http://proxy:3128".to_string())].into(),
+        ..Default::default()
+    };
     let granting = Host::with_config(HostConfig { grants, ..support::host_config() }).unwrap();
     let set = PluginSet::builder(&granting)
         .add(granting.load_file(&declaring).unwrap(), mode("read-env"))
@@ -227,7 +231,11 @@ fn a_capability_needs_both_the_declaration_and_the_grant() {
         .unwrap();
     let outcomes = set.call::<hooks::Deploy>(&Deployment::default());
     assert_eq!(outcomes[0].status.ok().unwrap().summary, "http://proxy:3128");
-    assert_eq!(outcomes[1].status.ok().unwrap().summary, "environment variable not found", "granted only to the plugin that declared it");
+    assert_eq!(
+        outcomes[1].status.ok().unwrap().summary,
+        "environment variable not found",
+        "granted only to the plugin that declared it"
+    );
 }
 
 #[test]
@@ -249,7 +257,10 @@ fn bundle_files_are_readable_read_only_when_declared_and_granted() {
     let granting = Host::with_config(HostConfig { grants, ..support::host_config() }).unwrap();
     let reading = |path: &str| PluginConfig {
         id: None,
-        parameters: vec![("mode".into(), ParamValue::Text("bundle-files".into())), ("path".into(), ParamValue::Text(path.into()))],
+        parameters: vec![
+            ("mode".into(), ParamValue::Text("bundle-files".into())),
+            ("path".into(), ParamValue::Text(path.into())),
+        ],
     };
     let shipper = Arc::new(granting.load_file(&declaring).unwrap());
     assert!(shipper.reads_bundle_files());
@@ -284,7 +295,10 @@ fn huge_random_buffers_are_refused_without_host_allocation() {
             plugin(host, "random-sipper"),
             PluginConfig {
                 id: None,
-                parameters: vec![("mode".into(), ParamValue::Text("random".into())), ("bytes".into(), ParamValue::Integer(64))],
+                parameters: vec![
+                    ("mode".into(), ParamValue::Text("random".into())),
+                    ("bytes".into(), ParamValue::Integer(64)),
+                ],
             },
         )
         .unwrap()
@@ -301,7 +315,14 @@ fn a_plugin_whose_start_up_never_finishes_times_out() {
     let host = strict_host();
     let manifest = paddock::Manifest::parse(b"name: slow-starter\nversion: 0.0.1\n").unwrap();
     let bundle = std::env::temp_dir().join(format!("paddock-slow-starter-{}.zip", std::process::id()));
-    paddock::Bundle::write(&manifest, &support::component_bytes("startup-loop"), &[], &bundle, &paddock::BundleLimits::default()).unwrap();
+    paddock::Bundle::write(
+        &manifest,
+        &support::component_bytes("startup-loop"),
+        &[],
+        &bundle,
+        &paddock::BundleLimits::default(),
+    )
+    .unwrap();
     let set = PluginSet::builder(host)
         .add(host.load_file(&bundle).unwrap(), PluginConfig::default())
         .unwrap()
@@ -369,7 +390,11 @@ fn a_table_over_the_limit_at_start_up_is_refused_by_name() {
     let outcomes = set.call::<hooks::JobRuntimeEnvVars>(&Deployment::default());
     let failure = failure_of(&outcomes[0]);
     assert_eq!(failure.cause, FailureCause::TableLimit { limit: 100_000, requested: 5_000_000 }, "{failure}");
-    assert!(failure.to_string().starts_with("plugin `big-table` 0.0.1, hook `job-runtime-env-vars`: exceeded the table limit"));
+    assert!(
+        failure
+            .to_string()
+            .starts_with("plugin `big-table` 0.0.1, hook `job-runtime-env-vars`: exceeded the table limit")
+    );
 }
 
 #[test]
@@ -461,7 +486,10 @@ fn three_thousand_plugins_run_in_order_on_a_pool_of_a_thousand() {
     let check = |outcomes: Vec<Outcome<paddock::ActionReport>>| {
         assert_eq!(outcomes.len(), 3_000);
         for (index, outcome) in outcomes.iter().enumerate() {
-            assert_eq!(outcome.status.ok().map(|r| r.summary.as_str()), Some(format!("behaved as many-{index}").as_str()));
+            assert_eq!(
+                outcome.status.ok().map(|r| r.summary.as_str()),
+                Some(format!("behaved as many-{index}").as_str())
+            );
         }
     };
     check(set.call::<hooks::Deploy>(&Deployment::default()));
@@ -476,8 +504,11 @@ fn three_thousand_plugins_run_in_order_on_a_pool_of_a_thousand() {
 fn wit_at_version(version: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let wit = std::fs::read_to_string(support::workspace_root().join("wit").join("paddock.wit")).unwrap();
-    std::fs::write(dir.path().join("paddock.wit"), wit.replace("paddock:plugin@0.1.0", &format!("paddock:plugin@{version}")))
-        .unwrap();
+    std::fs::write(
+        dir.path().join("paddock.wit"),
+        wit.replace("paddock:plugin@0.1.0", &format!("paddock:plugin@{version}")),
+    )
+    .unwrap();
     dir
 }
 
@@ -487,7 +518,10 @@ fn a_compatible_patch_version_of_the_hooks_loads_and_an_incompatible_one_is_refu
     let built_for = |version: &str| {
         let wit = wit_at_version(version);
         let edit = |wat: String| wat.replace("paddock:plugin/hooks@0.1.0", &format!("paddock:plugin/hooks@{version}"));
-        support::wat_bundle(&format!("hooks-{}", version.replace('.', "-")), &support::wat_component_against("table-grower.wat", edit, wit.path()))
+        support::wat_bundle(
+            &format!("hooks-{}", version.replace('.', "-")),
+            &support::wat_component_against("table-grower.wat", edit, wit.path()),
+        )
     };
     let patch = host.load_file(&built_for("0.1.1")).unwrap();
     let set = PluginSet::builder(host).add(patch, PluginConfig::default()).unwrap().build().unwrap();

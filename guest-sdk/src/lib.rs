@@ -132,8 +132,7 @@ impl HookContext {
 
     /// A text parameter that must be present, as a hook error naming it otherwise.
     pub fn required_text(&self, name: &str) -> HookResult<&str> {
-        self.text(name)
-            .ok_or_else(|| HookError::failed(format!("parameter `{name}` is required and must be a string")))
+        self.text(name).ok_or_else(|| HookError::failed(format!("parameter `{name}` is required and must be a string")))
     }
 }
 

@@ -132,14 +132,15 @@ impl Bundle {
     /// read (a FIFO or device is refused without blocking on it), and never
     /// more than `max_archive_bytes` of it.
     pub fn read_file(path: &Path, limits: &BundleLimits) -> Result<Bundle, BundleError> {
-        let bytes = crate::fsutil::read_regular_capped(path, limits.max_archive_bytes).map_err(|error| match error {
-            ReadError::TooLarge { limit } => BundleError::ArchiveTooLarge {
-                size: std::fs::metadata(path).map(|m| m.len()).unwrap_or(limit + 1),
-                limit,
-            },
-            ReadError::Io(error) => BundleError::Io(error),
-            other => BundleError::Io(std::io::Error::other(other.to_string())),
-        })?;
+        let bytes =
+            crate::fsutil::read_regular_capped(path, limits.max_archive_bytes).map_err(|error| match error {
+                ReadError::TooLarge { limit } => BundleError::ArchiveTooLarge {
+                    size: std::fs::metadata(path).map(|m| m.len()).unwrap_or(limit + 1),
+                    limit,
+                },
+                ReadError::Io(error) => BundleError::Io(error),
+                other => BundleError::Io(std::io::Error::other(other.to_string())),
+            })?;
         Bundle::from_bytes(&bytes, limits)
     }
 
@@ -149,8 +150,7 @@ impl Bundle {
         if archive_size > limits.max_archive_bytes {
             return Err(BundleError::ArchiveTooLarge { size: archive_size, limit: limits.max_archive_bytes });
         }
-        let mut archive =
-            zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| BundleError::NotZip(e.to_string()))?;
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| BundleError::NotZip(e.to_string()))?;
         if archive.len() > limits.max_entries {
             return Err(BundleError::TooManyEntries { count: archive.len(), limit: limits.max_entries });
         }
@@ -167,9 +167,10 @@ impl Bundle {
             let entry = archive.by_index_raw(index).map_err(|e| BundleError::NotZip(e.to_string()))?;
             let display = crate::sanitize::for_terminal(&String::from_utf8_lossy(entry.name_raw()), 200);
             let bad = |reason: &str| BundleError::BadEntry { name: display.clone(), reason: reason.into() };
-            let normalized = std::str::from_utf8(entry.name_raw()).ok().and_then(normalized_path).ok_or_else(|| {
-                bad("its path is absolute, escapes the bundle, or contains `..`, `\\` or NUL")
-            })?;
+            let normalized = std::str::from_utf8(entry.name_raw())
+                .ok()
+                .and_then(normalized_path)
+                .ok_or_else(|| bad("its path is absolute, escapes the bundle, or contains `..`, `\\` or NUL"))?;
             if entry.encrypted() {
                 return Err(bad("encrypted entries are not supported"));
             }
@@ -192,8 +193,7 @@ impl Bundle {
             }
         }
 
-        let manifest_bytes =
-            read_entry(&mut archive, MANIFEST_FILE, crate::manifest::MAX_MANIFEST_BYTES as u64)?;
+        let manifest_bytes = read_entry(&mut archive, MANIFEST_FILE, crate::manifest::MAX_MANIFEST_BYTES as u64)?;
         let manifest = Manifest::parse(&manifest_bytes)?;
         let component = read_entry(&mut archive, &manifest.component, limits.max_component_bytes)?;
         check_component_preamble(&manifest.component, &component)?;
@@ -260,13 +260,15 @@ impl Bundle {
         zip.finish().map_err(|e| write_err(&e))?;
 
         // The final word on what the reader accepts is the reader.
-        let written = crate::fsutil::read_regular_capped(partial.path(), limits.max_archive_bytes).map_err(|error| match error {
-            ReadError::TooLarge { limit } => BundleError::ArchiveTooLarge {
-                size: std::fs::metadata(partial.path()).map(|m| m.len()).unwrap_or(limit + 1),
-                limit,
+        let written = crate::fsutil::read_regular_capped(partial.path(), limits.max_archive_bytes).map_err(
+            |error| match error {
+                ReadError::TooLarge { limit } => BundleError::ArchiveTooLarge {
+                    size: std::fs::metadata(partial.path()).map(|m| m.len()).unwrap_or(limit + 1),
+                    limit,
+                },
+                other => write_err(&other),
             },
-            other => write_err(&other),
-        })?;
+        )?;
         Bundle::from_bytes(&written, limits)?;
         partial.persist(out).map_err(|e| write_err(&e))
     }
@@ -296,7 +298,9 @@ fn check_before_writing(
         // The reader would reject the bundle (or read the file under
         // another name); refuse to write it instead.
         if normalized_path(&file.path).as_deref() != Some(file.path.as_str()) {
-            return Err(bad("a shipped file's path must be relative, `/`-separated, without `.`, `..`, `\\`, `:` or NUL"));
+            return Err(bad(
+                "a shipped file's path must be relative, `/`-separated, without `.`, `..`, `\\`, `:` or NUL",
+            ));
         }
         if is_native_artifact(&file.path) {
             return Err(bad("bundles carry portable WebAssembly only, never native code; remove it from files/"));
@@ -317,7 +321,10 @@ fn check_before_writing(
 /// someone's data.
 fn check_replaceable(out: &Path) -> Result<(), BundleError> {
     let refuse = |reason: &str| {
-        BundleError::Write(format!("refusing to replace {}: {reason}; remove it or choose another -o path", out.display()))
+        BundleError::Write(format!(
+            "refusing to replace {}: {reason}; remove it or choose another -o path",
+            out.display()
+        ))
     };
     let metadata = match std::fs::symlink_metadata(out) {
         Ok(metadata) => metadata,
@@ -332,7 +339,8 @@ fn check_replaceable(out: &Path) -> Result<(), BundleError> {
         return Err(refuse("it is not a regular file"));
     }
     let mut magic = [0u8; 4];
-    let read = std::fs::File::open(out).and_then(|mut file| file.read(&mut magic)).map_err(|e| refuse(&e.to_string()))?;
+    let read =
+        std::fs::File::open(out).and_then(|mut file| file.read(&mut magic)).map_err(|e| refuse(&e.to_string()))?;
     if metadata.len() > 0 && (read < 4 || magic != *b"PK\x03\x04") {
         return Err(refuse("it is not a zip archive, so not a bundle"));
     }
@@ -364,28 +372,27 @@ fn is_native_artifact(name: &str) -> bool {
 
 /// Reads one entry by exact name, counting the bytes actually inflated so a
 /// header that lies about the size cannot get past `limit`.
-fn read_entry(
-    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
-    name: &str,
-    limit: u64,
-) -> Result<Vec<u8>, BundleError> {
+fn read_entry(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str, limit: u64) -> Result<Vec<u8>, BundleError> {
     // Entry names come from the archive: never quote them raw.
     let shown = || crate::sanitize::for_terminal(name, 200);
     let entry = match archive.by_name(name) {
         Ok(entry) => entry,
         Err(zip::result::ZipError::FileNotFound) => return Err(BundleError::Missing(shown())),
         Err(e) => {
-            return Err(BundleError::BadEntry { name: shown(), reason: crate::sanitize::for_terminal(&e.to_string(), 200) });
+            return Err(BundleError::BadEntry {
+                name: shown(),
+                reason: crate::sanitize::for_terminal(&e.to_string(), 200),
+            });
         }
     };
     if entry.size() > limit {
         return Err(BundleError::EntryTooLarge { name: shown(), limit });
     }
     let mut bytes = Vec::with_capacity(entry.size().min(limit) as usize);
-    entry
-        .take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| BundleError::BadEntry { name: shown(), reason: crate::sanitize::for_terminal(&e.to_string(), 200) })?;
+    entry.take(limit + 1).read_to_end(&mut bytes).map_err(|e| BundleError::BadEntry {
+        name: shown(),
+        reason: crate::sanitize::for_terminal(&e.to_string(), 200),
+    })?;
     if bytes.len() as u64 > limit {
         return Err(BundleError::EntryTooLarge { name: shown(), limit });
     }

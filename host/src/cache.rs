@@ -157,10 +157,8 @@ impl CompileCache {
     /// the host creates it private to the user.
     pub fn check(&self) -> Result<(), CacheError> {
         match std::fs::metadata(&self.dir) {
-            Ok(metadata) => safe_dir(&metadata).map_err(|problem| CacheError::Unsafe {
-                dir: self.dir.display().to_string(),
-                problem,
-            }),
+            Ok(metadata) => safe_dir(&metadata)
+                .map_err(|problem| CacheError::Unsafe { dir: self.dir.display().to_string(), problem }),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(error) => {
                 Err(CacheError::Unreadable { dir: self.dir.display().to_string(), problem: error.to_string() })
@@ -288,8 +286,7 @@ impl CompileCache {
         for engine_dir in engine_dirs {
             let engine_dir = engine_dir?;
             // `DirEntry::file_type` does not follow symlinks.
-            if !engine_dir.file_type()?.is_dir() || !is_hex(&engine_dir.file_name().to_string_lossy(), ENGINE_DIR_LEN)
-            {
+            if !engine_dir.file_type()?.is_dir() || !is_hex(&engine_dir.file_name().to_string_lossy(), ENGINE_DIR_LEN) {
                 continue;
             }
             for file in std::fs::read_dir(engine_dir.path())? {

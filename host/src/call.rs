@@ -37,7 +37,8 @@ pub(crate) struct LiveInstance {
 
 async fn instantiate(host: &Host, plugin: &Plugin, hook: Hook) -> Result<LiveInstance, FailureCause> {
     let limits = host.limits();
-    let state = SandboxState::new(limits, plugin.shared_name(), hook.name(), &plugin.grants).map_err(FailureCause::Instantiate)?;
+    let state = SandboxState::new(limits, plugin.shared_name(), hook.name(), &plugin.grants)
+        .map_err(FailureCause::Instantiate)?;
     let mut store = Store::new(host.engine(), state);
     store.limiter(|state| &mut state.limiter);
     store.epoch_deadline_trap();
@@ -107,22 +108,22 @@ pub(crate) fn call_hook<H: HookDecl>(
                 &live.last_context.insert((deployment.clone(), context)).1
             }
         };
-        let result =
-            (H::SPEC.invoke)(&live.instance, &mut live.store, export, context, host.output_rules()).await;
+        let result = (H::SPEC.invoke)(&live.instance, &mut live.store, export, context, host.output_rules()).await;
         live.store.data().finish_logging();
         match result {
             Ok(returned) => Ok((live, returned)),
             Err(error) => Err(classify(&error, live.store.data(), limits)),
         }
     };
-    let returned = match wasmtime_wasi::runtime::in_tokio(async { tokio::time::timeout(limits.hook_timeout, run).await }) {
-        Ok(Ok((live, returned))) => {
-            *slot = Some(live);
-            returned
-        }
-        Ok(Err(cause)) => return fail(cause),
-        Err(_elapsed) => return fail(FailureCause::Timeout { limit: limits.hook_timeout }),
-    };
+    let returned =
+        match wasmtime_wasi::runtime::in_tokio(async { tokio::time::timeout(limits.hook_timeout, run).await }) {
+            Ok(Ok((live, returned))) => {
+                *slot = Some(live);
+                returned
+            }
+            Ok(Err(cause)) => return fail(cause),
+            Err(_elapsed) => return fail(FailureCause::Timeout { limit: limits.hook_timeout }),
+        };
     match returned {
         Ok(Ok(value)) => Status::Ok(value),
         Ok(Err(problem)) => fail(FailureCause::InvalidOutput(problem)),
@@ -165,8 +166,7 @@ fn classify(error: &wasmtime::Error, state: &SandboxState, limits: &Limits) -> F
     let console = console.trim();
     FailureCause::Trap {
         message: crate::sanitize::for_terminal(&message, MAX_GUEST_TEXT_CHARS),
-        console: (!console.is_empty())
-            .then(|| crate::sanitize::multiline_for_terminal(console, MAX_GUEST_TEXT_CHARS)),
+        console: (!console.is_empty()).then(|| crate::sanitize::multiline_for_terminal(console, MAX_GUEST_TEXT_CHARS)),
     }
 }
 

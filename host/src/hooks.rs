@@ -77,7 +77,9 @@ type Invoke<T> = for<'a> fn(
     &'a ComponentExportIndex,
     &'a wit::HookContext,
     &'a OutputRules,
-) -> Pin<Box<dyn Future<Output = wasmtime::Result<Result<Result<T, String>, wit::HookError>>> + Send + 'a>>;
+) -> Pin<
+    Box<dyn Future<Output = wasmtime::Result<Result<Result<T, String>, wit::HookError>>> + Send + 'a>,
+>;
 
 /// How the host calls a hook: opaque outside the crate.
 #[doc(hidden)]

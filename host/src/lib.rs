@@ -41,11 +41,11 @@
 mod bindings;
 pub mod bundle;
 pub mod cache;
+mod call;
 pub mod engine;
 mod error;
 pub mod fsutil;
 pub mod grants;
-mod call;
 pub mod hooks;
 pub mod manifest;
 pub mod merge;
@@ -59,13 +59,13 @@ pub mod validate;
 
 pub use bundle::{Bundle, BundleError, BundleFile, BundleLimits};
 pub use engine::{HOOKS_INTERFACE, Host, HostConfig, PoolSize, SocketImports};
-pub use grants::Grants;
 pub use error::Error;
+pub use grants::Grants;
+pub use hooks::{Hook, HookDecl, HookRun, UnknownHook};
 pub use manifest::{Capabilities, Manifest, ManifestError};
 pub use outcome::{FailureCause, HookFailure, Outcome, OutcomeRecord, Status};
 pub use plugin::{ComponentCheck, ExportedInterface, LoadStats, Plugin};
 pub use plugin_set::{FailurePolicy, PluginConfig, PluginSet, PluginSetBuilder, Session};
 pub use sandbox::Limits;
-pub use hooks::{Hook, HookDecl, HookRun, UnknownHook};
 pub use types::{ActionReport, Deployment, ParamValue, Parameters};
 pub use validate::OutputRules;

@@ -130,21 +130,17 @@ impl Manifest {
         if bytes.len() > MAX_MANIFEST_BYTES {
             return Err(ManifestError::TooLarge { size: bytes.len() });
         }
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| ManifestError::Syntax(format!("it is not UTF-8 text ({e})")))?;
+        let text =
+            std::str::from_utf8(bytes).map_err(|e| ManifestError::Syntax(format!("it is not UTF-8 text ({e})")))?;
         // serde_yaml quotes the offending key or value, which is the bundle
         // author's text.
         let raw: RawManifest = serde_yaml::from_str(text)
             .map_err(|e| ManifestError::Syntax(crate::sanitize::for_terminal(&e.to_string(), 500)))?;
-        for (field, value) in [
-            ("parameters", &raw.parameters),
-            ("requires", &raw.requires),
-        ] {
+        for (field, value) in [("parameters", &raw.parameters), ("requires", &raw.requires)] {
             if value.is_some() {
                 return Err(ManifestError::Field {
                     field,
-                    problem: "is reserved for a later Paddock version and not supported by 0.1; remove it"
-                        .to_string(),
+                    problem: "is reserved for a later Paddock version and not supported by 0.1; remove it".to_string(),
                 });
             }
         }
@@ -211,10 +207,7 @@ pub(crate) fn name_problem(name: &str) -> Option<String> {
         Some(format!("is {} characters long; the limit is {MAX_NAME_LEN}", name.len()))
     } else if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         Some("must start with a lowercase letter".to_string())
-    } else if let Some(bad) = name
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-    {
+    } else if let Some(bad) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
         Some(format!("contains {bad:?}; only lowercase letters, digits and '-' are allowed"))
     } else if name.ends_with('-') || name.contains("--") {
         Some("must not end with '-' or contain '--'".to_string())
@@ -237,7 +230,10 @@ fn validate_capabilities(capabilities: &Capabilities) -> Result<(), ManifestErro
             });
         }
         if capabilities.env[..index].contains(name) {
-            return Err(ManifestError::Field { field: "capabilities", problem: format!("env entry `{name}` is listed twice") });
+            return Err(ManifestError::Field {
+                field: "capabilities",
+                problem: format!("env entry `{name}` is listed twice"),
+            });
         }
     }
     Ok(())
@@ -311,7 +307,10 @@ mod tests {
         assert!(err("name: a\nversion: 1.0.0\ncomponent: ../x.wasm\n").contains("relative path"));
         assert!(err("name: a\nversion: 1.0.0\nrequires: {paddock: 1}\n").contains("reserved"));
         assert!(err("name: a\nversion: 1.0.0\ncapabilities: {files: ro}\n").contains("unknown field `files`"));
-        assert!(err("name: a\nversion: 1.0.0\ncapabilities: {env: [\"A B\"]}\n").contains("not an environment variable name"));
+        assert!(
+            err("name: a\nversion: 1.0.0\ncapabilities: {env: [\"A B\"]}\n")
+                .contains("not an environment variable name")
+        );
         let m = Manifest::parse(b"name: a\nversion: 1.0.0\ncapabilities:\n  env: [HTTP_PROXY]\n").unwrap();
         assert_eq!(m.capabilities.env, ["HTTP_PROXY"]);
     }

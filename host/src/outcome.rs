@@ -113,7 +113,9 @@ pub enum FailureCause {
         limit: Duration,
     },
     /// Linear memory growth was refused.
-    #[error("exceeded the memory limit of {limit} bytes (all its memories together would have held {requested}; raise it with `Limits::memory_bytes` or `--memory-mib`)")]
+    #[error(
+        "exceeded the memory limit of {limit} bytes (all its memories together would have held {requested}; raise it with `Limits::memory_bytes` or `--memory-mib`)"
+    )]
     MemoryLimit {
         /// The limit in force.
         limit: usize,
@@ -121,7 +123,9 @@ pub enum FailureCause {
         requested: usize,
     },
     /// Table growth was refused.
-    #[error("exceeded the table limit of {limit} elements (asked for {requested}; raise it with `Limits::table_elements`)")]
+    #[error(
+        "exceeded the table limit of {limit} elements (asked for {requested}; raise it with `Limits::table_elements`)"
+    )]
     TableLimit {
         /// The limit in force.
         limit: usize,

@@ -146,8 +146,22 @@ pub const DENIED_ENV_VAR_PREFIXES: &[&str] = &[
 /// Dockerfile instructions a plugin may emit. `FROM` is the host's: a plugin
 /// starting a new stage would silently discard everything before it.
 pub const ALLOWED_DOCKERFILE_INSTRUCTIONS: &[&str] = &[
-    "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL", "ONBUILD", "RUN",
-    "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
+    "ADD",
+    "ARG",
+    "CMD",
+    "COPY",
+    "ENTRYPOINT",
+    "ENV",
+    "EXPOSE",
+    "HEALTHCHECK",
+    "LABEL",
+    "ONBUILD",
+    "RUN",
+    "SHELL",
+    "STOPSIGNAL",
+    "USER",
+    "VOLUME",
+    "WORKDIR",
 ];
 
 /// Rules applied to hook results. Embedders may tighten or extend them.
@@ -216,9 +230,10 @@ impl OutputRules {
         }
         if let Some(comment) = trimmed.strip_prefix('#') {
             let directive = comment.trim_start().to_ascii_lowercase();
-            if ["syntax", "escape", "check"].iter().any(|d| {
-                directive.strip_prefix(d).is_some_and(|rest| rest.trim_start().starts_with('='))
-            }) {
+            if ["syntax", "escape", "check"]
+                .iter()
+                .any(|d| directive.strip_prefix(d).is_some_and(|rest| rest.trim_start().starts_with('=')))
+            {
                 return Err("is a parser directive; only the host sets those".into());
             }
             return Ok(());
@@ -303,7 +318,11 @@ impl OutputRules {
     /// Checks a deploy/destroy report.
     pub fn check_report(&self, report: &ActionReport) -> Result<(), String> {
         if report.summary.len() > self.max_summary_bytes {
-            return Err(format!("report summary is {} bytes; the limit is {}", report.summary.len(), self.max_summary_bytes));
+            return Err(format!(
+                "report summary is {} bytes; the limit is {}",
+                report.summary.len(),
+                self.max_summary_bytes
+            ));
         }
         let texts = std::iter::once(&report.summary).chain(report.details.iter().flat_map(|(k, v)| [k, v]));
         for text in texts {

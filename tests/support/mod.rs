@@ -2,10 +2,10 @@
 //! from source once per process (cargo makes later builds no-ops), bundles
 //! them, and crafts archives.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::collections::BTreeSet;
 use std::sync::{Mutex, OnceLock};
 
 use paddock::cache::CompileCache;
@@ -16,8 +16,15 @@ use paddock_build::{ComponentSource, GUEST_TARGET, bundle_plugin_dir};
 pub const SAMPLES: [&str; 4] = ["hello-world", "runtime-env", "docker-layers", "deploy-recorder"];
 
 /// Guests built for the tests: the samples plus test-only ones.
-const GUEST_CRATES: [&str; 7] =
-    ["hello-world", "runtime-env", "docker-layers", "deploy-recorder", "misbehaving", "foreign-imports", "startup-loop"];
+const GUEST_CRATES: [&str; 7] = [
+    "hello-world",
+    "runtime-env",
+    "docker-layers",
+    "deploy-recorder",
+    "misbehaving",
+    "foreign-imports",
+    "startup-loop",
+];
 
 /// The checkout: the tests and benches are targets of the CLI package, at
 /// `host/cli/`.
@@ -109,7 +116,8 @@ pub fn misbehaving_bundle_with(name: &str, extra: &str) -> PathBuf {
 pub fn misbehaving_bundle_with_files(name: &str, extra: &str, files: &[paddock::BundleFile]) -> PathBuf {
     let manifest = Manifest::parse(format!("name: {name}\nversion: 0.0.1\n{extra}").as_bytes()).expect("manifest");
     let out = out_dir().join(format!("{name}.zip"));
-    paddock::Bundle::write(&manifest, &component_bytes("misbehaving"), files, &out, &paddock::BundleLimits::default()).expect("write bundle");
+    paddock::Bundle::write(&manifest, &component_bytes("misbehaving"), files, &out, &paddock::BundleLimits::default())
+        .expect("write bundle");
     out
 }
 
@@ -215,7 +223,9 @@ pub fn dockerfile_only_component() -> Vec<u8> {
         .lines()
         .filter(|line| {
             let line = line.trim_start();
-            !["deploy:", "destroy:", "bootstrap-injection:", "job-runtime-env-vars:"].iter().any(|f| line.starts_with(f))
+            !["deploy:", "destroy:", "bootstrap-injection:", "job-runtime-env-vars:"]
+                .iter()
+                .any(|f| line.starts_with(f))
         })
         .collect();
     std::fs::write(wit.path().join("paddock.wit"), kept.join("\n")).unwrap();
@@ -223,7 +233,9 @@ pub fn dockerfile_only_component() -> Vec<u8> {
         "table-grower.wat",
         |wat| {
             wat.lines()
-                .filter(|line| !line.contains("(export \"paddock:plugin/hooks@0.1.0#") || line.contains("#dockerfile-injection"))
+                .filter(|line| {
+                    !line.contains("(export \"paddock:plugin/hooks@0.1.0#") || line.contains("#dockerfile-injection")
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
                 .replacen("(module", "(module\n  (func $boom unreachable)\n  (start $boom)", 1)

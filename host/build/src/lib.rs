@@ -103,9 +103,11 @@ pub fn detect_language(dir: &Path) -> Result<Language, String> {
         [language] => Ok(*language),
         [] => {
             let has = |ext: &str| {
-                std::fs::read_dir(dir).into_iter().flatten().flatten().any(|entry| {
-                    entry.path().extension().is_some_and(|e| e == ext)
-                })
+                std::fs::read_dir(dir)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .any(|entry| entry.path().extension().is_some_and(|e| e == ext))
             };
             let hint = if has("py") {
                 "; for a Python plugin, the entry module must be app.py defining `class Hooks(Plugin)`"
@@ -199,16 +201,20 @@ impl Staged {
 }
 
 /// Builds the component and gathers the manifest and shipped files.
-fn stage(dir: &Path, source: &ComponentSource, out: Option<&Path>, limits: &BundleLimits) -> Result<Staged, BuildError> {
+fn stage(
+    dir: &Path,
+    source: &ComponentSource,
+    out: Option<&Path>,
+    limits: &BundleLimits,
+) -> Result<Staged, BuildError> {
     let build_error = |problem: String| BuildError::Plugin { dir: dir.display().to_string(), problem };
     let manifest_path = dir.join(MANIFEST_FILE);
-    let manifest_bytes = read_regular_capped(&manifest_path, paddock::manifest::MAX_MANIFEST_BYTES as u64)
-        .map_err(|e| {
+    let manifest_bytes =
+        read_regular_capped(&manifest_path, paddock::manifest::MAX_MANIFEST_BYTES as u64).map_err(|e| {
             build_error(match e {
-                paddock::fsutil::ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => format!(
-                    "there is no {}; create it (see the README's manifest reference)",
-                    manifest_path.display()
-                ),
+                paddock::fsutil::ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    format!("there is no {}; create it (see the README's manifest reference)", manifest_path.display())
+                }
                 e => format!("{} {e}", manifest_path.display()),
             })
         })?;
@@ -248,9 +254,8 @@ fn stage(dir: &Path, source: &ComponentSource, out: Option<&Path>, limits: &Bund
     let files = shipped_files(dir, &manifest, limits).map_err(build_error)?;
 
     let component_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&component));
-    let out = out
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| dir.join(format!("{}-{}.zip", manifest.name, manifest.version)));
+    let out =
+        out.map(Path::to_path_buf).unwrap_or_else(|| dir.join(format!("{}-{}.zip", manifest.name, manifest.version)));
     let inputs = [&manifest_path, &component_path]
         .into_iter()
         .cloned()
@@ -302,8 +307,14 @@ fn shipped_files(dir: &Path, manifest: &Manifest, limits: &BundleLimits) -> Resu
                 let parts: Option<Vec<&str>> = relative.components().map(|part| part.as_os_str().to_str()).collect();
                 let relative = parts.ok_or_else(|| format!("{}: file names must be UTF-8", path.display()))?.join("/");
                 // The reader's budget for all shipped files, spent as they are read.
-                let contents = read_regular_capped(&path, limits.max_files_bytes.saturating_sub(budget_used))
-                    .map_err(|e| format!("{} {e} (all of files/ together may hold {} bytes)", path.display(), limits.max_files_bytes))?;
+                let contents =
+                    read_regular_capped(&path, limits.max_files_bytes.saturating_sub(budget_used)).map_err(|e| {
+                        format!(
+                            "{} {e} (all of files/ together may hold {} bytes)",
+                            path.display(),
+                            limits.max_files_bytes
+                        )
+                    })?;
                 budget_used += contents.len() as u64;
                 files.push(BundleFile { path: relative, contents });
             } else {

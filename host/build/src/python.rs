@@ -19,7 +19,8 @@ pub(crate) fn build(dir: &Path) -> Result<(PathBuf, Staging), String> {
         ));
     }
     let componentize_py = toolchain::componentize_py()?;
-    let StagedSources { staging, sources, wit } = toolchain::stage_sources(dir, "python", "paddock_guest.py", SDK_MODULE)?;
+    let StagedSources { staging, sources, wit } =
+        toolchain::stage_sources(dir, "python", "paddock_guest.py", SDK_MODULE)?;
     let out = staging.path().join("plugin.wasm");
 
     let mut command = Command::new(&componentize_py);

@@ -30,15 +30,21 @@ pub fn create(name: &str, lang: Language, parent: &Path) -> Result<(PathBuf, Vec
     }
     let language = lang.to_string();
     let build_note = match lang {
-        Language::Rust => "`paddock bundle` runs `cargo build --release --target wasm32-wasip2` (add the target with \
+        Language::Rust => {
+            "`paddock bundle` runs `cargo build --release --target wasm32-wasip2` (add the target with \
                            `rustup target add wasm32-wasip2`). The SDK is `guest-sdk/src/lib.rs` of the Paddock checkout \
-                           that Cargo.toml points at.",
-        Language::Python => "`paddock bundle` builds `app.py` with componentize-py, adding `paddock_guest.py` from the \
+                           that Cargo.toml points at."
+        }
+        Language::Python => {
+            "`paddock bundle` builds `app.py` with componentize-py, adding `paddock_guest.py` from the \
                              Paddock checkout; install the toolchain once with `bash scripts/install-guest-toolchains.sh` \
-                             there. The SDK is documented in `guest-sdk/python/README.md`.",
-        Language::JavaScript => "`paddock bundle` builds `plugin.js` with componentize-js, adding `paddock-guest.js` from the \
+                             there. The SDK is documented in `guest-sdk/python/README.md`."
+        }
+        Language::JavaScript => {
+            "`paddock bundle` builds `plugin.js` with componentize-js, adding `paddock-guest.js` from the \
                                  Paddock checkout; install the toolchain once with `bash scripts/install-guest-toolchains.sh` \
-                                 there. The SDK is documented in `guest-sdk/js/README.md`.",
+                                 there. The SDK is documented in `guest-sdk/js/README.md`."
+        }
     };
     let guest_sdk = match lang {
         Language::Rust => toml_path(&checkout_root().ok_or(BuildError::NoCheckout)?.join("guest-sdk"))?,

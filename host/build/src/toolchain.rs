@@ -40,7 +40,8 @@ pub fn checkout_root() -> Option<PathBuf> {
         .ok()
         .and_then(|exe| exe.ancestors().skip(1).find(|dir| is_checkout(dir)).map(Path::to_path_buf));
     // This crate is at `<checkout>/host/build`.
-    let from_build = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().find(|dir| is_checkout(dir)).map(Path::to_path_buf);
+    let from_build =
+        Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().find(|dir| is_checkout(dir)).map(Path::to_path_buf);
     from_exe.or(from_build).map(|dir| std::fs::canonicalize(&dir).unwrap_or(dir))
 }
 
@@ -121,7 +122,8 @@ impl Staging {
             NEXT.fetch_add(1, Ordering::Relaxed)
         ));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create the build directory {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create the build directory {}: {e}", dir.display()))?;
         Ok(Staging { dir })
     }
 
@@ -198,8 +200,7 @@ pub(crate) fn stage_sources(dir: &Path, label: &str, sdk_file: &str, sdk_text: &
 fn write_wit(dir: &Path) -> Result<PathBuf, String> {
     let wit = dir.join("wit");
     std::fs::create_dir_all(&wit).map_err(|e| format!("cannot create {}: {e}", wit.display()))?;
-    std::fs::write(wit.join("paddock.wit"), crate::WIT)
-        .map_err(|e| format!("cannot write {}: {e}", wit.display()))?;
+    std::fs::write(wit.join("paddock.wit"), crate::WIT).map_err(|e| format!("cannot write {}: {e}", wit.display()))?;
     Ok(wit)
 }
 

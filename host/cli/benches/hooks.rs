@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use paddock::cache::CompileCache;
-use paddock::{hooks, Deployment, Host, HostConfig, ParamValue, Plugin, PluginConfig, PluginSet};
+use paddock::{Deployment, Host, HostConfig, ParamValue, Plugin, PluginConfig, PluginSet, hooks};
 
 const CHILD_ENV: &str = "PADDOCK_BENCH_CHILD";
 
@@ -209,7 +209,9 @@ fn distinct_bundle(name: &str, component: &[u8], copy: usize) -> std::path::Path
 fn profile(workload: &str) {
     let host = host(Some(&support::test_cache_dir()), false);
     let bundles = support::workspace_root().join("target/test-bundles");
-    let load = |name: &str| Arc::new(host.load_file(&bundles.join(format!("{name}.zip"))).expect("run the full benchmark once first"));
+    let load = |name: &str| {
+        Arc::new(host.load_file(&bundles.join(format!("{name}.zip"))).expect("run the full benchmark once first"))
+    };
     let d = deployment();
     match workload {
         "fresh" => {
@@ -277,18 +279,30 @@ fn main() {
     );
 
     // 1. Cold load (compile) vs warm load (deserialize from the cache).
-    let _ = writeln!(report, "## 1. Load: cold compile vs warm cache\n\n| plugin | cold (compile) | warm (cache) | cold / warm |\n|---|---|---|---|");
+    let _ = writeln!(
+        report,
+        "## 1. Load: cold compile vs warm cache\n\n| plugin | cold (compile) | warm (cache) | cold / warm |\n|---|---|---|---|"
+    );
     for (label, bundle) in [("small", &small), ("large", &large)] {
         let uncached = host(None, true);
         let cold = measure(10, || drop(uncached.load_file(bundle).expect("load")));
         let cached = host(Some(cache_dir.path()), true);
         cached.load_file(bundle).expect("prime cache");
         let warm = measure(50, || drop(cached.load_file(bundle).expect("load")));
-        let _ = writeln!(report, "| {label} | {} | {} | {} |", fmt(cold.median), fmt(warm.median), ratio(cold.median, warm.median));
+        let _ = writeln!(
+            report,
+            "| {label} | {} | {} | {} |",
+            fmt(cold.median),
+            fmt(warm.median),
+            ratio(cold.median, warm.median)
+        );
     }
 
     // 2. Fresh instance + a skipped call (the cost of a new instance), pooled vs on-demand, 1 and 2 threads.
-    let _ = writeln!(report, "\n## 2. Fresh instance per call (instantiate + a hook the plugin skips)\n\n| allocator | threads | p50 | p99 |\n|---|---|---|---|");
+    let _ = writeln!(
+        report,
+        "\n## 2. Fresh instance per call (instantiate + a hook the plugin skips)\n\n| allocator | threads | p50 | p99 |\n|---|---|---|---|"
+    );
     for pooled in [true, false] {
         let host = host(Some(cache_dir.path()), pooled);
         let recorder = Arc::new(host.load_file(&support::sample_bundle("deploy-recorder")).expect("load"));
@@ -297,7 +311,9 @@ fn main() {
             let handles: Vec<_> = (0..threads)
                 .map(|_| {
                     let set = set.clone();
-                    std::thread::spawn(move || measure(2_000, || drop(set.call::<hooks::JobRuntimeEnvVars>(&deployment()))))
+                    std::thread::spawn(move || {
+                        measure(2_000, || drop(set.call::<hooks::JobRuntimeEnvVars>(&deployment())))
+                    })
                 })
                 .collect();
             for handle in handles {
@@ -354,7 +370,10 @@ fn main() {
     let warm = measure(20_000, || drop(session.call::<hooks::JobRuntimeEnvVars>(&d)));
     let fresh = measure(5_000, || drop(set.call::<hooks::JobRuntimeEnvVars>(&d)));
     let spawn = measure(200, || drop(spawn_call(&d)));
-    let _ = writeln!(report, "\n## 3. One hook call, small payload (job-runtime-env-vars of runtime-env)\n\n| how | median | p99 | vs native | spawn / this |\n|---|---|---|---|---|");
+    let _ = writeln!(
+        report,
+        "\n## 3. One hook call, small payload (job-runtime-env-vars of runtime-env)\n\n| how | median | p99 | vs native | spawn / this |\n|---|---|---|---|---|"
+    );
     for (label, stats) in [
         ("native trait object (floor)", &native_stats),
         ("wasm, warm instance (Session)", &warm),
@@ -373,7 +392,10 @@ fn main() {
 
     // 4. Large payloads through the boundary.
     let large_plugin = Arc::new(host.load_file(&large).expect("load"));
-    let _ = writeln!(report, "\n## 4. Large payloads (warm instance)\n\n| payload | bytes moved | median | throughput |\n|---|---|---|---|");
+    let _ = writeln!(
+        report,
+        "\n## 4. Large payloads (warm instance)\n\n| payload | bytes moved | median | throughput |\n|---|---|---|---|"
+    );
     let script = "echo 'a line of a bootstrap script that is exactly sixty-four b'\n".repeat(16_384);
     let cases: Vec<(&str, PluginConfig, usize)> = vec![
         ("1 000 Dockerfile lines (out)", mode("lines", &[("count", ParamValue::Integer(1_000))]), 0),
@@ -384,9 +406,29 @@ fn main() {
         let set = set_of(&host, [(large_plugin.clone(), config)]);
         let mut session = set.session();
         let bytes = match which {
-            0 => session.call::<hooks::DockerfileInjection>(&d)[0].status.ok().expect("lines").iter().map(String::len).sum::<usize>(),
-            1 => session.call::<hooks::JobRuntimeEnvVars>(&d)[0].status.ok().expect("vars").iter().map(|(k, v)| k.len() + v.len()).sum(),
-            _ => 2 * session.call::<hooks::BootstrapInjection>(&d)[0].status.ok().expect("script").as_ref().expect("some").len(),
+            0 => session.call::<hooks::DockerfileInjection>(&d)[0]
+                .status
+                .ok()
+                .expect("lines")
+                .iter()
+                .map(String::len)
+                .sum::<usize>(),
+            1 => session.call::<hooks::JobRuntimeEnvVars>(&d)[0]
+                .status
+                .ok()
+                .expect("vars")
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum(),
+            _ => {
+                2 * session.call::<hooks::BootstrapInjection>(&d)[0]
+                    .status
+                    .ok()
+                    .expect("script")
+                    .as_ref()
+                    .expect("some")
+                    .len()
+            }
         };
         let stats = match which {
             0 => measure(200, || drop(session.call::<hooks::DockerfileInjection>(&d))),

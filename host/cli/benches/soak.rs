@@ -10,7 +10,7 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use paddock::{hooks, Deployment, Host, HostConfig, Limits, ParamValue, PluginConfig, PluginSet, Status};
+use paddock::{Deployment, Host, HostConfig, Limits, ParamValue, PluginConfig, PluginSet, Status, hooks};
 
 const PLUGINS: usize = 200;
 const CALLS: usize = 100_000;
@@ -32,7 +32,8 @@ fn main() {
     let rss_start = rss_mib();
     let mut builder = PluginSet::builder(&host);
     for i in 0..PLUGINS {
-        let plugin = host.load_file(&support::misbehaving_bundle(&format!("soak-{i:03}"), (i % 5) as i32)).expect("load");
+        let plugin =
+            host.load_file(&support::misbehaving_bundle(&format!("soak-{i:03}"), (i % 5) as i32)).expect("load");
         let mode = match (i % 50, i % 10) {
             (3, _) => "loop",
             (_, 6) => "panic",

@@ -11,8 +11,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use paddock::cache::{CompileCache, EntryKind};
-use paddock_build::{ComponentSource, Language, bundle_plugin_dir, scaffold};
 use paddock::{Deployment, FailurePolicy, Hook, Host, HostConfig, Limits, PluginSet};
+use paddock_build::{ComponentSource, Language, bundle_plugin_dir, scaffold};
 
 /// Paddock: WebAssembly-sandboxed plugins for deployment tools.
 #[derive(Parser)]

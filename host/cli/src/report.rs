@@ -47,13 +47,7 @@ pub fn runs_text(set: &PluginSet, runs: &[HookRun], base_image: &str) -> anyhow:
     let mut out = String::new();
     let _ = writeln!(out, "Plugins in execution order:");
     for (plugin, id) in set.plugins() {
-        let _ = writeln!(
-            out,
-            "  {:>4}  {id} ({} {})",
-            plugin.manifest().priority,
-            plugin.name(),
-            plugin.version()
-        );
+        let _ = writeln!(out, "  {:>4}  {id} ({} {})", plugin.manifest().priority, plugin.name(), plugin.version());
     }
     for run in runs {
         let _ = writeln!(out, "\n== {} ==", run.hook());

@@ -22,8 +22,7 @@ impl Host {
             return false;
         };
         let version = rest.split_once('@').map(|(_, v)| v).unwrap_or("");
-        self.provided_packages()
-            .any(|(provided, major_minor)| package == provided && version.starts_with(major_minor))
+        self.provided_packages().any(|(provided, major_minor)| package == provided && version.starts_with(major_minor))
     }
 
     /// The packages plugins may import, with the version prefix accepted.

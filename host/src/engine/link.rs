@@ -11,7 +11,7 @@ use crate::bundle::Bundle;
 use crate::cache::CompileOrigin;
 use crate::error::Error;
 use crate::hooks::Hook;
-use crate::plugin::{ExportedInterface, LoadStats, Linked};
+use crate::plugin::{ExportedInterface, Linked, LoadStats};
 use crate::sandbox::SandboxState;
 
 use super::{HOOKS_INTERFACE, Host};
@@ -24,20 +24,18 @@ impl Host {
             return Ok((linked, LoadStats { origin: CompileOrigin::AlreadyLoaded, compile_time: started.elapsed() }));
         }
         let load_error = |problem: String| load_error(bundle, source, problem);
-        let (component, origin) = self
-            .compile(bundle)
-            .map_err(|e| {
-                let error = format!("{e:#}");
-                // The pooling allocator checks declared sizes at compile time.
-                if error.contains("pooling allocator") {
-                    load_error(format!(
-                        "the component declares more than this host's limits allow: {error}; raise \
+        let (component, origin) = self.compile(bundle).map_err(|e| {
+            let error = format!("{e:#}");
+            // The pooling allocator checks declared sizes at compile time.
+            if error.contains("pooling allocator") {
+                load_error(format!(
+                    "the component declares more than this host's limits allow: {error}; raise \
                          `Limits::memory_bytes` / `Limits::table_elements` or make the plugin smaller"
-                    ))
-                } else {
-                    load_error(format!("the component does not compile: {error}"))
-                }
-            })?;
+                ))
+            } else {
+                load_error(format!("the component does not compile: {error}"))
+            }
+        })?;
         let compile_time = started.elapsed();
         let exports = self.exported_interfaces(&component);
         if !exports.iter().any(|export| Hook::interfaces().iter().any(|served| serves(served, &export.name))) {
@@ -63,12 +61,16 @@ impl Host {
             return Err(load_error(format!(
                 "the component imports interfaces this host does not provide: {}; plugins may import only {}",
                 unprovided.join(", "),
-                self.provided_packages().map(|(package, version)| format!("{package}@{version}x")).collect::<Vec<_>>().join(", ")
+                self.provided_packages()
+                    .map(|(package, version)| format!("{package}@{version}x"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
-        let instance_pre = self.inner.linker.instantiate_pre(&component).map_err(|e| {
-            load_error(format!("the component's imports do not match what this host provides: {e:#}"))
-        })?;
+        let instance_pre =
+            self.inner.linker.instantiate_pre(&component).map_err(|e| {
+                load_error(format!("the component's imports do not match what this host provides: {e:#}"))
+            })?;
         let hooks = hook_exports(&instance_pre, &exports).map_err(load_error)?;
         let imports = import_names.iter().map(|name| crate::sanitize::for_terminal(name, 200)).collect();
         let linked = Arc::new(Linked { pre: instance_pre, exports, imports, hooks });
@@ -109,7 +111,6 @@ impl Host {
             })
             .collect()
     }
-
 }
 
 /// Finds, once per component, the export of every hook it implements and
@@ -132,13 +133,16 @@ fn hook_exports(
                 .map(|(_, index)| index);
             (hook, interface)
         })
-        .map(|(hook, interface)| match interface.as_ref().and_then(|interface| component.get_export(Some(interface), hook.name())) {
-            None => Ok(None),
-            Some((ComponentItem::ComponentFunc(func), index)) => hook
-                .typecheck(&func, &instance_type)
-                .map(|()| Some(index))
-                .map_err(|e| format!("its `{hook}` export does not have the type `{}` gives it: {e:#}", hook.interface())),
-            Some(_) => Err(format!("its `{hook}` export is not a function")),
+        .map(|(hook, interface)| {
+            match interface.as_ref().and_then(|interface| component.get_export(Some(interface), hook.name())) {
+                None => Ok(None),
+                Some((ComponentItem::ComponentFunc(func), index)) => {
+                    hook.typecheck(&func, &instance_type).map(|()| Some(index)).map_err(|e| {
+                        format!("its `{hook}` export does not have the type `{}` gives it: {e:#}", hook.interface())
+                    })
+                }
+                Some(_) => Err(format!("its `{hook}` export is not a function")),
+            }
         })
         .collect()
 }
@@ -157,14 +161,15 @@ fn serves(served: &str, name: &str) -> bool {
     else {
         return false;
     };
-    exported == served && semver::Comparator {
-        op: semver::Op::Caret,
-        major: served_version.major,
-        minor: Some(served_version.minor),
-        patch: Some(0),
-        pre: semver::Prerelease::EMPTY,
-    }
-    .matches(&version)
+    exported == served
+        && semver::Comparator {
+            op: semver::Op::Caret,
+            major: served_version.major,
+            minor: Some(served_version.minor),
+            patch: Some(0),
+            pre: semver::Prerelease::EMPTY,
+        }
+        .matches(&version)
 }
 
 pub(super) fn load_error(bundle: &Bundle, source: &str, problem: String) -> Error {

@@ -8,10 +8,10 @@ mod config;
 mod imports;
 mod link;
 
-use std::path::Path;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::path::Path;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use wasmtime::component::Linker;
@@ -70,7 +70,8 @@ impl Host {
         let mut wasm_config = Config::new();
         wasm_config.wasm_component_model(true).epoch_interruption(true);
         if let Some(pool) = config.instance_pool {
-            wasm_config.allocation_strategy(InstanceAllocationStrategy::Pooling(config::pooling_config(pool, &config.limits)));
+            wasm_config
+                .allocation_strategy(InstanceAllocationStrategy::Pooling(config::pooling_config(pool, &config.limits)));
         }
         let engine = Engine::new(&wasm_config).map_err(|e| Error::Engine(format!("{e:#}")))?;
 
@@ -90,9 +91,7 @@ impl Host {
             })
             .map_err(|e| Error::Engine(format!("cannot start the deadline ticker thread: {e}")))?;
 
-        Ok(Host {
-            inner: Arc::new(HostInner { engine, linker, config, linked: Mutex::default(), _ticker: ticker }),
-        })
+        Ok(Host { inner: Arc::new(HostInner { engine, linker, config, linked: Mutex::default(), _ticker: ticker }) })
     }
 
     /// The per-call limits in force.

@@ -155,9 +155,6 @@ impl PluginSetBuilder {
 fn check_id(id: &str, origin: impl FnOnce() -> String) -> Result<(), Error> {
     match crate::manifest::name_problem(id) {
         None => Ok(()),
-        Some(problem) => {
-            Err(Error::PluginId { id: crate::sanitize::for_terminal(id, 80), origin: origin(), problem })
-        }
+        Some(problem) => Err(Error::PluginId { id: crate::sanitize::for_terminal(id, 80), origin: origin(), problem }),
     }
 }
-

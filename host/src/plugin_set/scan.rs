@@ -36,4 +36,3 @@ pub fn bundle_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
     files.sort();
     Ok(files)
 }
-

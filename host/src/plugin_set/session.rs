@@ -80,4 +80,3 @@ impl Session<'_> {
 fn is_host_capacity<T>(status: &Status<T>) -> bool {
     matches!(status, Status::Failed(failure) if matches!(failure.cause, FailureCause::HostCapacity(_)))
 }
-

@@ -102,9 +102,11 @@ mod parameter_tests {
                      flag: true\n      list: [a, b]\n";
         assert_eq!(
             parameters(&format!("{exact}      str_tag: !!str 12\n")),
-            Err("parameter `str_tag` must be a string, a 64-bit integer, a number, a boolean or a list of strings; it \
+            Err(
+                "parameter `str_tag` must be a string, a 64-bit integer, a number, a boolean or a list of strings; it \
                  carries a YAML tag (!str) (quote it to pass it as a string)"
-                .to_string())
+                    .to_string()
+            )
         );
         assert_eq!(
             parameters(exact),

@@ -33,7 +33,8 @@ impl Plugin for HelloWorld {
     fn bootstrap_injection(ctx: &HookContext) -> HookResult<Option<String>> {
         log::debug(&format!("Injecting hello-world commands for team {} bootstrap", ctx.deployment.team));
         Ok(Some(
-            "#!/usr/bin/env bash\nset -ex\n\necho 'Hello World 2!' > /home/jovyan/hello-world-plugin-2.txt\n".to_string(),
+            "#!/usr/bin/env bash\nset -ex\n\necho 'Hello World 2!' > /home/jovyan/hello-world-plugin-2.txt\n"
+                .to_string(),
         ))
     }
 

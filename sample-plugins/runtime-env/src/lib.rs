@@ -19,9 +19,9 @@ impl Plugin for RuntimeEnv {
         }
         // `extra: ["NAME=value", ...]` lets operators add variables without a new plugin.
         for entry in ctx.text_list("extra").unwrap_or_default() {
-            let (name, value) = entry
-                .split_once('=')
-                .ok_or_else(|| HookError::failed(format!("parameter `extra` item `{entry}` must look like NAME=value")))?;
+            let (name, value) = entry.split_once('=').ok_or_else(|| {
+                HookError::failed(format!("parameter `extra` item `{entry}` must look like NAME=value"))
+            })?;
             vars.push((name.to_string(), value.to_string()));
         }
         Ok(vars)

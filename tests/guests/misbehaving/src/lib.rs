@@ -44,8 +44,7 @@ impl Plugin for Misbehaving {
             "escape" => Err(HookError::failed("\x1b[31mred\x1b[0m\r\nsecond line")),
             "read-file" => Ok(ActionReport::new("tried the filesystem")
                 .detail("/etc/passwd", describe(std::fs::read_to_string("/etc/passwd")))
-                .detail(".", describe(std::fs::read_dir(".").map(|d| d.count()))))
-            ,
+                .detail(".", describe(std::fs::read_dir(".").map(|d| d.count())))),
             "bundle-files" => {
                 let path = format!("/bundle/{}", ctx.text("path").unwrap_or("config.txt"));
                 Ok(ActionReport::new(std::fs::read_to_string(&path).unwrap_or_else(|e| format!("denied: {e}")))
@@ -104,7 +103,9 @@ impl Plugin for Misbehaving {
         Ok(match mode(ctx) {
             "ld-preload" => vec![("LD_PRELOAD".to_string(), "/tmp/evil.so".to_string())],
             "bad-name" => vec![("BAD NAME".to_string(), "x".to_string())],
-            "vars" => (0..ctx.integer("count").unwrap_or(0)).map(|i| (format!("VAR_{i}"), format!("value {i}"))).collect(),
+            "vars" => {
+                (0..ctx.integer("count").unwrap_or(0)).map(|i| (format!("VAR_{i}"), format!("value {i}"))).collect()
+            }
             _ => vec![("SHARED".to_string(), ctx.plugin_id.clone())],
         })
     }
