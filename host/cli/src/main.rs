@@ -99,38 +99,42 @@ enum Command {
         bundles: Vec<PathBuf>,
     },
     /// Run a hook (or `all`) across plugins in priority order.
-    Run {
-        /// deploy, destroy, dockerfile-injection, bootstrap-injection,
-        /// job-runtime-env-vars, or `all`.
-        hook: String,
-        /// Bundles or directories of bundles (loaded in file-name order).
-        #[arg(long, num_args = 1.., value_name = "PATH")]
-        plugins: Vec<PathBuf>,
-        /// Plugin-set YAML: bundles with ids and parameters, in order.
-        #[arg(long, value_name = "FILE")]
-        set: Option<PathBuf>,
-        /// Deployment context YAML/JSON (environment, team, job_name, ...),
-        /// like sample-plugins/context.yaml. Without it the hooks see an
-        /// empty deployment.
-        #[arg(long, value_name = "FILE")]
-        context: Option<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// Stop at the first failing plugin instead of running the rest.
-        #[arg(long)]
-        fail_fast: bool,
-        /// Time limit per hook call, in milliseconds (1 to 3600000).
-        #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_MS))]
-        timeout_ms: Option<u64>,
-        /// Memory limit per plugin instance, in MiB (2 to 4096).
-        #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(MIN_MEMORY_MIB..=MAX_MEMORY_MIB))]
-        memory_mib: Option<u64>,
-        /// Base image for the rendered Dockerfile, an image reference such
-        /// as python:3.11 (default: the context's image_name).
-        #[arg(long, value_name = "IMAGE")]
-        base_image: Option<String>,
-    },
+    Run(RunArgs),
+}
+
+/// `paddock run`'s arguments.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// deploy, destroy, dockerfile-injection, bootstrap-injection,
+    /// job-runtime-env-vars, or `all`.
+    hook: String,
+    /// Bundles or directories of bundles (loaded in file-name order).
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    plugins: Vec<PathBuf>,
+    /// Plugin-set YAML: bundles with ids and parameters, in order.
+    #[arg(long, value_name = "FILE")]
+    set: Option<PathBuf>,
+    /// Deployment context YAML/JSON (environment, team, job_name, ...),
+    /// like sample-plugins/context.yaml. Without it the hooks see an
+    /// empty deployment.
+    #[arg(long, value_name = "FILE")]
+    context: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Stop at the first failing plugin instead of running the rest.
+    #[arg(long)]
+    fail_fast: bool,
+    /// Time limit per hook call, in milliseconds (1 to 3600000).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_MS))]
+    timeout_ms: Option<u64>,
+    /// Memory limit per plugin instance, in MiB (2 to 4096).
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(MIN_MEMORY_MIB..=MAX_MEMORY_MIB))]
+    memory_mib: Option<u64>,
+    /// Base image for the rendered Dockerfile, an image reference such
+    /// as python:3.11 (default: the context's image_name).
+    #[arg(long, value_name = "IMAGE")]
+    base_image: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -300,164 +304,193 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
     let config = HostConfig { grants, cache: cache.clone().ok(), ..HostConfig::default() };
     match cli.command {
-        Command::New { name, lang, dir } => {
-            let (created, files) = scaffold::create(&name, lang.into(), &dir)?;
-            let mut text = format!("created {}:\n", created.display());
-            for file in files {
-                text.push_str(&format!("  {}\n", file.display()));
-            }
-            text.push_str(&format!("build it with: paddock bundle {}\n", created.display()));
-            emit(&text)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bundle { plugin_dir, out, wasm, target_dir } => {
-            let host = Host::with_config(config)?;
-            let source = match wasm {
-                Some(path) => ComponentSource::Prebuilt(path),
-                None => ComponentSource::Source { language: None, target_dir },
-            };
-            let summary = bundle_plugin_dir(&host, &plugin_dir, &source, out.as_deref())?;
-            emit(&format!(
-                "bundled {} {} -> {} (component {} bytes, sha256 {})\n",
-                summary.manifest.name,
-                summary.manifest.version,
-                shown(&summary.path),
-                summary.component_size,
-                summary.component_sha256
-            ))?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Inspect { bundle, format } => {
-            // Inspecting grants nothing, so it works before the operator
-            // has decided what to grant.
-            let host = Host::with_config(config)?;
-            let read = host.read_bundle(&bundle)?;
-            let check = host.check_bundle(&read, &bundle.display().to_string())?;
-            emit(&match format {
-                Format::Json => format!("{}\n", serde_json::to_string_pretty(&report::inspect_json(&read, &check))?),
-                Format::Text => report::inspect_text(&read, &check),
-            })?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Cache { clear } => {
-            let cache = cache.map_err(|off| anyhow::anyhow!("caching is off: {off}; nothing to show"))?;
-            if clear {
-                let removed = cache.clear().with_context(|| format!("cannot clear {}", shown(cache.dir())))?;
-                let components = removed.iter().filter(|entry| entry.kind == EntryKind::Component).count();
-                emit(&format!(
-                    "removed {components} cached components and {} stale partial files from {}\n",
-                    removed.len() - components,
-                    shown(cache.dir())
-                ))?;
-            } else {
-                let entries = cache.entries().with_context(|| format!("cannot read {}", shown(cache.dir())))?;
-                let total: u64 = entries.iter().map(|e| e.size).sum();
-                let components = entries.iter().filter(|entry| entry.kind == EntryKind::Component).count();
-                let mut text = format!(
-                    "cache: {}\n{components} components, {} partial files, {total} bytes\n",
-                    shown(cache.dir()),
-                    entries.len() - components
-                );
-                for entry in entries {
-                    let note = match entry.kind {
-                        EntryKind::StalePartial => "  (partial, left by a process that is gone)",
-                        EntryKind::LivePartial => "  (partial, being written)",
-                        _ => "",
-                    };
-                    text.push_str(&format!("  {:>10}  {}{note}\n", entry.size, shown(&entry.path)));
-                }
-                emit(&text)?;
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Precompile { bundles } => {
-            if let Err(off) = cache {
-                bail!("precompiling needs the compile cache, which is off: {off}");
-            }
-            let bundles = bundles_at(&bundles)?;
-            precompile::run(&Host::with_config(config)?, &bundles)
-        }
-        Command::Validate { bundles } => {
-            let bundles = bundles_at(&bundles)?;
-            let host = Host::with_config(config)?;
-            let mut all_valid = true;
-            for path in &bundles {
-                let line = match with_spinner(&format!("loading {}", shown(path)), || host.load_file(path)) {
-                    Ok(plugin) => format!("ok      {} ({} {})", shown(path), plugin.name(), plugin.version()),
-                    Err(error) => {
-                        all_valid = false;
-                        let error = paddock::sanitize::for_terminal(&error.to_string(), 4_000);
-                        format!("invalid {}: {error}", shown(path))
-                    }
-                };
-                emit(&format!("{line}\n"))?;
-            }
-            Ok(if all_valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-        }
-        Command::Run { hook, plugins, set, context, format, fail_fast, timeout_ms, memory_mib, base_image } => {
-            let hooks = if hook == "all" { Hook::ALL.to_vec() } else { vec![hook.parse::<Hook>()?] };
-            if plugins.is_empty() && set.is_none() {
-                bail!("no plugins given; pass --plugins PATH (a bundle or a directory of bundles) or --set FILE");
-            }
-            // Read before any plugin is loaded: a bad context fails at once.
-            let deployment = context.as_deref().map(read_context).transpose()?;
-            if let Some(image) = &base_image {
-                paddock::validate::check_image_reference(image)
-                    .map_err(|problem| anyhow::anyhow!("--base-image {problem}"))?;
-            }
-            let base_image = base_image
-                .or_else(|| deployment.as_ref().map(|deployment| deployment.image_name.clone()))
-                .unwrap_or_default();
-            // No implicit `FROM scratch`: RUN lines on an empty image are
-            // never what was meant, so scratch must be asked for by name.
-            if hooks.contains(&Hook::DockerfileInjection) && base_image.is_empty() {
-                bail!(
-                    "dockerfile-injection renders a Dockerfile, which needs a base image: pass --base-image IMAGE \
-                     or a --context whose image_name is one (see sample-plugins/context.yaml)"
-                );
-            }
-            let mut limits = Limits::default();
-            if let Some(ms) = timeout_ms {
-                limits.hook_timeout = Duration::from_millis(ms);
-            }
-            if let Some(mib) = memory_mib {
-                limits.memory_bytes =
-                    usize::try_from(mib << 20).context("--memory-mib is too large for this platform")?;
-            }
-            let host = Host::with_config(HostConfig { limits, ..config })?;
-            let plugin_set = with_spinner("loading plugins", || -> Result<PluginSet, paddock::Error> {
-                let mut builder = PluginSet::builder(&host).failure_policy(if fail_fast {
-                    FailurePolicy::Abort
-                } else {
-                    FailurePolicy::Continue
-                });
-                if let Some(set) = &set {
-                    builder = builder.add_set_file(set)?;
-                }
-                for path in &plugins {
-                    builder = builder.add_path(path)?;
-                }
-                builder.build()
-            })?;
-            if plugin_set.is_empty() {
-                let set_file = set.iter().map(|path| format!("plugin-set file {}", shown(path)));
-                bail!("{}", no_bundles_found(set_file.chain(plugins.iter().map(|path| shown(path)))));
-            }
-            let deployment = deployment.unwrap_or_else(|| {
-                tracing::warn!(
-                    "no --context given: the hooks see an empty deployment (every field empty); \
-                     pass --context FILE, e.g. sample-plugins/context.yaml"
-                );
-                Deployment::default()
-            });
-            let runs = report::run_hooks(&plugin_set, &hooks, &deployment);
-            emit(&match format {
-                Format::Json => format!("{}\n", report::runs_json(&runs, hook == "all", &base_image)?),
-                Format::Text => report::runs_text(&plugin_set, &runs, &base_image)?,
-            })?;
-            Ok(if report::all_succeeded(&runs) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-        }
+        Command::New { name, lang, dir } => new(&name, lang, &dir),
+        Command::Bundle { plugin_dir, out, wasm, target_dir } => bundle(config, &plugin_dir, out, wasm, target_dir),
+        Command::Inspect { bundle, format } => inspect(config, &bundle, format),
+        Command::Cache { clear } => cache_command(cache, clear),
+        Command::Precompile { bundles } => precompile_command(config, cache, &bundles),
+        Command::Validate { bundles } => validate(config, &bundles),
+        Command::Run(args) => run_hooks(config, args),
     }
+}
+
+/// `paddock new`.
+fn new(name: &str, lang: Lang, dir: &Path) -> Result<ExitCode> {
+    let (created, files) = scaffold::create(name, lang.into(), dir)?;
+    let mut text = format!("created {}:\n", created.display());
+    for file in files {
+        text.push_str(&format!("  {}\n", file.display()));
+    }
+    text.push_str(&format!("build it with: paddock bundle {}\n", created.display()));
+    emit(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `paddock bundle`.
+fn bundle(
+    config: HostConfig,
+    plugin_dir: &Path,
+    out: Option<PathBuf>,
+    wasm: Option<PathBuf>,
+    target_dir: Option<PathBuf>,
+) -> Result<ExitCode> {
+    let host = Host::with_config(config)?;
+    let source = match wasm {
+        Some(path) => ComponentSource::Prebuilt(path),
+        None => ComponentSource::Source { language: None, target_dir },
+    };
+    let summary = bundle_plugin_dir(&host, plugin_dir, &source, out.as_deref())?;
+    emit(&format!(
+        "bundled {} {} -> {} (component {} bytes, sha256 {})\n",
+        summary.manifest.name,
+        summary.manifest.version,
+        shown(&summary.path),
+        summary.component_size,
+        summary.component_sha256
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `paddock inspect`.
+fn inspect(config: HostConfig, bundle: &Path, format: Format) -> Result<ExitCode> {
+    // Inspecting grants nothing, so it works before the operator
+    // has decided what to grant.
+    let host = Host::with_config(config)?;
+    let read = host.read_bundle(bundle)?;
+    let check = host.check_bundle(&read, &bundle.display().to_string())?;
+    emit(&match format {
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(&report::inspect_json(&read, &check))?),
+        Format::Text => report::inspect_text(&read, &check),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `paddock cache`.
+fn cache_command(cache: Result<CompileCache, CacheOff>, clear: bool) -> Result<ExitCode> {
+    let cache = cache.map_err(|off| anyhow::anyhow!("caching is off: {off}; nothing to show"))?;
+    if clear {
+        let removed = cache.clear().with_context(|| format!("cannot clear {}", shown(cache.dir())))?;
+        let components = removed.iter().filter(|entry| entry.kind == EntryKind::Component).count();
+        emit(&format!(
+            "removed {components} cached components and {} stale partial files from {}\n",
+            removed.len() - components,
+            shown(cache.dir())
+        ))?;
+    } else {
+        let entries = cache.entries().with_context(|| format!("cannot read {}", shown(cache.dir())))?;
+        let total: u64 = entries.iter().map(|e| e.size).sum();
+        let components = entries.iter().filter(|entry| entry.kind == EntryKind::Component).count();
+        let mut text = format!(
+            "cache: {}\n{components} components, {} partial files, {total} bytes\n",
+            shown(cache.dir()),
+            entries.len() - components
+        );
+        for entry in entries {
+            let note = match entry.kind {
+                EntryKind::StalePartial => "  (partial, left by a process that is gone)",
+                EntryKind::LivePartial => "  (partial, being written)",
+                _ => "",
+            };
+            text.push_str(&format!("  {:>10}  {}{note}\n", entry.size, shown(&entry.path)));
+        }
+        emit(&text)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `paddock precompile`.
+fn precompile_command(
+    config: HostConfig,
+    cache: Result<CompileCache, CacheOff>,
+    bundles: &[PathBuf],
+) -> Result<ExitCode> {
+    if let Err(off) = cache {
+        bail!("precompiling needs the compile cache, which is off: {off}");
+    }
+    let bundles = bundles_at(bundles)?;
+    precompile::run(&Host::with_config(config)?, &bundles)
+}
+
+/// `paddock validate`.
+fn validate(config: HostConfig, bundles: &[PathBuf]) -> Result<ExitCode> {
+    let bundles = bundles_at(bundles)?;
+    let host = Host::with_config(config)?;
+    let mut all_valid = true;
+    for path in &bundles {
+        let line = match with_spinner(&format!("loading {}", shown(path)), || host.load_file(path)) {
+            Ok(plugin) => format!("ok      {} ({} {})", shown(path), plugin.name(), plugin.version()),
+            Err(error) => {
+                all_valid = false;
+                let error = paddock::sanitize::for_terminal(&error.to_string(), 4_000);
+                format!("invalid {}: {error}", shown(path))
+            }
+        };
+        emit(&format!("{line}\n"))?;
+    }
+    Ok(if all_valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `paddock run`.
+fn run_hooks(config: HostConfig, args: RunArgs) -> Result<ExitCode> {
+    let RunArgs { hook, plugins, set, context, format, fail_fast, timeout_ms, memory_mib, base_image } = args;
+    let hooks = if hook == "all" { Hook::ALL.to_vec() } else { vec![hook.parse::<Hook>()?] };
+    if plugins.is_empty() && set.is_none() {
+        bail!("no plugins given; pass --plugins PATH (a bundle or a directory of bundles) or --set FILE");
+    }
+    // Read before any plugin is loaded: a bad context fails at once.
+    let deployment = context.as_deref().map(read_context).transpose()?;
+    if let Some(image) = &base_image {
+        paddock::validate::check_image_reference(image).map_err(|problem| anyhow::anyhow!("--base-image {problem}"))?;
+    }
+    let base_image =
+        base_image.or_else(|| deployment.as_ref().map(|deployment| deployment.image_name.clone())).unwrap_or_default();
+    // No implicit `FROM scratch`: RUN lines on an empty image are
+    // never what was meant, so scratch must be asked for by name.
+    if hooks.contains(&Hook::DockerfileInjection) && base_image.is_empty() {
+        bail!(
+            "dockerfile-injection renders a Dockerfile, which needs a base image: pass --base-image IMAGE \
+             or a --context whose image_name is one (see sample-plugins/context.yaml)"
+        );
+    }
+    let mut limits = Limits::default();
+    if let Some(ms) = timeout_ms {
+        limits.hook_timeout = Duration::from_millis(ms);
+    }
+    if let Some(mib) = memory_mib {
+        limits.memory_bytes = usize::try_from(mib << 20).context("--memory-mib is too large for this platform")?;
+    }
+    let host = Host::with_config(HostConfig { limits, ..config })?;
+    let plugin_set = with_spinner("loading plugins", || -> Result<PluginSet, paddock::Error> {
+        let mut builder = PluginSet::builder(&host).failure_policy(if fail_fast {
+            FailurePolicy::Abort
+        } else {
+            FailurePolicy::Continue
+        });
+        if let Some(set) = &set {
+            builder = builder.add_set_file(set)?;
+        }
+        for path in &plugins {
+            builder = builder.add_path(path)?;
+        }
+        builder.build()
+    })?;
+    if plugin_set.is_empty() {
+        let set_file = set.iter().map(|path| format!("plugin-set file {}", shown(path)));
+        bail!("{}", no_bundles_found(set_file.chain(plugins.iter().map(|path| shown(path)))));
+    }
+    let deployment = deployment.unwrap_or_else(|| {
+        tracing::warn!(
+            "no --context given: the hooks see an empty deployment (every field empty); \
+             pass --context FILE, e.g. sample-plugins/context.yaml"
+        );
+        Deployment::default()
+    });
+    let runs = report::run_hooks(&plugin_set, &hooks, &deployment);
+    emit(&match format {
+        Format::Json => format!("{}\n", report::runs_json(&runs, hook == "all", &base_image)?),
+        Format::Text => report::runs_text(&plugin_set, &runs, &base_image)?,
+    })?;
+    Ok(if report::all_succeeded(&runs) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// Runs `work` under a spinner on stderr, drawn only on a terminal: a load
