@@ -314,8 +314,19 @@ fn plugin_dir(manifest: &str, files: &[(&str, Vec<u8>)]) -> tempfile::TempDir {
 
 /// `paddock bundle DIR --wasm WASM -o OUT`, which must end within a minute.
 fn bundle_cli(dir: &std::path::Path, wasm: &std::path::Path, out: &std::path::Path) -> std::process::Output {
-    let args = ["bundle", dir.to_str().unwrap(), "--wasm", wasm.to_str().unwrap(), "-o", out.to_str().unwrap()];
-    support::output_within(support::paddock_command(&args), std::time::Duration::from_secs(60))
+    support::output_within(bundle_command(dir, wasm, out), std::time::Duration::from_secs(60))
+}
+
+/// `paddock bundle DIR --wasm WASM -o OUT`, not yet started.
+fn bundle_command(dir: &std::path::Path, wasm: &std::path::Path, out: &std::path::Path) -> std::process::Command {
+    support::paddock_command(&[
+        "bundle",
+        dir.to_str().unwrap(),
+        "--wasm",
+        wasm.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ])
 }
 
 /// Files in `dir` whose names mark a partial write.
@@ -474,15 +485,8 @@ fn an_interrupted_bundle_write_leaves_nothing_behind() {
     let out = dir.path().join("out.zip");
 
     // SIGTERM while the partial file is being written.
-    let mut command = support::paddock_command(&[
-        "bundle",
-        dir.path().to_str().unwrap(),
-        "--wasm",
-        wasm.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--no-cache",
-    ]);
+    let mut command = bundle_command(dir.path(), &wasm, &out);
+    command.arg("--no-cache");
     command.env_remove(paddock::cache::CACHE_DIR_ENV);
     let mut child = command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
     let started = std::time::Instant::now();

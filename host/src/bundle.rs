@@ -260,16 +260,7 @@ impl Bundle {
         zip.finish().map_err(|e| write_err(&e))?;
 
         // The final word on what the reader accepts is the reader.
-        let written = crate::fsutil::read_regular_capped(partial.path(), limits.max_archive_bytes).map_err(
-            |error| match error {
-                ReadError::TooLarge { limit } => BundleError::ArchiveTooLarge {
-                    size: std::fs::metadata(partial.path()).map(|m| m.len()).unwrap_or(limit + 1),
-                    limit,
-                },
-                other => write_err(&other),
-            },
-        )?;
-        Bundle::from_bytes(&written, limits)?;
+        Bundle::read_file(partial.path(), limits)?;
         partial.persist(out).map_err(|e| write_err(&e))
     }
 }

@@ -216,33 +216,14 @@ impl CompileCache {
     /// The entry's bytes, header included, when it exists and passes every
     /// check; `None` when there is none; why not otherwise.
     fn read_verified(&self, dir: &Path, path: &Path, key: &EntryKey<'_>) -> Result<Option<Vec<u8>>, String> {
-        for dir in [self.dir.as_path(), dir] {
-            match std::fs::symlink_metadata(dir) {
-                Ok(metadata) if dir == self.dir.as_path() => {
-                    // The root may be a symlink the user set up; what it
-                    // points to must still be theirs alone.
-                    let metadata = if metadata.file_type().is_symlink() {
-                        std::fs::metadata(dir).map_err(|e| e.to_string())?
-                    } else {
-                        metadata
-                    };
-                    safe_dir(&metadata).map_err(|problem| format!("is not used: {} {problem}", dir.display()))?;
-                }
-                Ok(metadata) if metadata.file_type().is_symlink() => {
-                    return Err(format!("is not used: {} is a symlink", dir.display()));
-                }
-                Ok(metadata) => {
-                    safe_dir(&metadata).map_err(|problem| format!("is not used: {} {problem}", dir.display()))?
-                }
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(error) => return Err(error.to_string()),
-            }
+        // The root may be a symlink the user set up (so it is followed);
+        // the engine directory and the entry are Paddock's own, never links.
+        let Some(root) = existing(std::fs::metadata(&self.dir))? else { return Ok(None) };
+        let Some(engine_dir) = existing(std::fs::symlink_metadata(dir))? else { return Ok(None) };
+        for (dir, metadata) in [(self.dir.as_path(), &root), (dir, &engine_dir)] {
+            safe_dir(metadata).map_err(|problem| format!("is not used: {} {problem}", dir.display()))?;
         }
-        let metadata = match std::fs::symlink_metadata(path) {
-            Ok(metadata) => metadata,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => return Err(error.to_string()),
-        };
+        let Some(metadata) = existing(std::fs::symlink_metadata(path))? else { return Ok(None) };
         if !metadata.file_type().is_file() {
             return Err("is not a regular file".into());
         }
@@ -356,6 +337,15 @@ fn entry_kind(name: &str) -> Option<EntryKind> {
 
 fn is_hex(text: &str, len: usize) -> bool {
     text.len() == len && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The metadata of a path that exists; `None` when it does not.
+fn existing(metadata: std::io::Result<std::fs::Metadata>) -> Result<Option<std::fs::Metadata>, String> {
+    match metadata {
+        Ok(metadata) => Ok(Some(metadata)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error.to_string()),
+    }
 }
 
 /// Owned by the current user and writable by nobody else.

@@ -38,9 +38,10 @@ impl Host {
         })?;
         let compile_time = started.elapsed();
         let exports = self.exported_interfaces(&component);
-        if !exports.iter().any(|export| Hook::interfaces().iter().any(|served| serves(served, &export.name))) {
+        let served = Hook::interfaces();
+        if !exports.iter().any(|export| served.iter().any(|interface| serves(interface, &export.name))) {
             let found: Vec<&str> = exports.iter().map(|e| e.name.as_str()).collect();
-            let served = Hook::interfaces().iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
+            let served = served.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
             return Err(load_error(format!(
                 "the component does not export `{HOOKS_INTERFACE}` or a compatible version of any interface \
                  this host serves (it exports: {}); this host serves {served}, each also at compatible \
