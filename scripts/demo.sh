@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: build the paddock CLI, bundle the four sample plugins from
+# The main job: build the paddock CLI, bundle the five sample plugins from
 # source, and run every hook across them in priority order.
 # Extra arguments go to `paddock run` (e.g. --format json).
 set -euo pipefail
@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 rustup target add wasm32-wasip2 >/dev/null
 cargo build --quiet -p paddock-cli --bin paddock
-for plugin in hello-world runtime-env docker-layers deploy-recorder; do
+for plugin in hello-world runtime-env docker-layers deploy-recorder team-labels; do
     target/debug/paddock bundle "sample-plugins/$plugin" -o "target/bundles/$plugin.zip"
 done
 echo

@@ -199,7 +199,7 @@ fn a_plugin_reported_error_names_plugin_version_and_hook() {
 fn dynamic_run_matches_the_typed_call() {
     let set = set_of(&[("hello-world", PluginConfig::default()), ("docker-layers", PluginConfig::default())]);
     let typed = set.call::<hooks::DockerfileInjection>(&deployment());
-    let dynamic = set.run("dockerfile-injection".parse::<Hook>().unwrap(), &deployment());
+    let dynamic = set.run("dockerfile-injection".parse::<Hook>().unwrap(), &deployment().into());
     assert_eq!(dynamic.hook(), Hook::DockerfileInjection);
     let described = dynamic.described();
     assert_eq!(described.len(), typed.len());

@@ -35,6 +35,13 @@
 
 #![warn(missing_docs)]
 
+#[macro_use]
+mod helpers;
+
+pub mod common;
+pub mod orbit;
+pub mod racetrack;
+
 #[doc(hidden)]
 pub mod __bindings {
     wit_bindgen::generate!({
@@ -85,94 +92,11 @@ pub trait Plugin {
     }
 }
 
-impl HookError {
-    /// A failure with a message for the operator.
-    pub fn failed(message: impl std::fmt::Display) -> HookError {
-        HookError::Failed(message.to_string())
-    }
-}
-
-impl HookContext {
-    /// A parameter by name.
-    pub fn param(&self, name: &str) -> Option<&ParamValue> {
-        self.parameters.iter().find(|(key, _)| key == name).map(|(_, value)| value)
-    }
-
-    /// A text parameter by name (`None` if absent or not text).
-    pub fn text(&self, name: &str) -> Option<&str> {
-        match self.param(name)? {
-            ParamValue::Text(text) => Some(text),
-            _ => None,
-        }
-    }
-
-    /// An integer parameter by name.
-    pub fn integer(&self, name: &str) -> Option<i64> {
-        match self.param(name)? {
-            ParamValue::Integer(n) => Some(*n),
-            _ => None,
-        }
-    }
-
-    /// A boolean parameter by name.
-    pub fn boolean(&self, name: &str) -> Option<bool> {
-        match self.param(name)? {
-            ParamValue::Boolean(b) => Some(*b),
-            _ => None,
-        }
-    }
-
-    /// A list-of-text parameter by name.
-    pub fn text_list(&self, name: &str) -> Option<&[String]> {
-        match self.param(name)? {
-            ParamValue::TextList(items) => Some(items),
-            _ => None,
-        }
-    }
-
-    /// A text parameter that must be present, as a hook error naming it otherwise.
-    pub fn required_text(&self, name: &str) -> HookResult<&str> {
-        self.text(name).ok_or_else(|| HookError::failed(format!("parameter `{name}` is required and must be a string")))
-    }
-}
-
-impl ActionReport {
-    /// A report with a summary and no details.
-    pub fn new(summary: impl Into<String>) -> ActionReport {
-        ActionReport { summary: summary.into(), details: Vec::new() }
-    }
-
-    /// Adds a detail.
-    pub fn detail(mut self, key: impl Into<String>, value: impl Into<String>) -> ActionReport {
-        self.details.push((key.into(), value.into()));
-        self
-    }
-}
+context_helpers!(HookContext, HookError, ActionReport, ParamValue);
 
 /// Structured logging to the host, which prints it under the plugin's name.
 pub mod log {
-    use crate::__bindings::paddock::plugin::logging::{Level, log};
-
-    /// Logs at trace level.
-    pub fn trace(message: &str) {
-        log(Level::Trace, message);
-    }
-    /// Logs at debug level.
-    pub fn debug(message: &str) {
-        log(Level::Debug, message);
-    }
-    /// Logs at info level.
-    pub fn info(message: &str) {
-        log(Level::Info, message);
-    }
-    /// Logs at warn level.
-    pub fn warn(message: &str) {
-        log(Level::Warn, message);
-    }
-    /// Logs at error level.
-    pub fn error(message: &str) {
-        log(Level::Error, message);
-    }
+    log_functions!(crate::__bindings::paddock::plugin::logging);
 }
 
 /// Putting values into shell commands: `RUN` lines in shell form and
@@ -245,5 +169,22 @@ macro_rules! export_plugin {
         }
 
         $crate::__bindings::__export_paddock_world!(__PaddockExports with_types_in $crate::__bindings);
+    };
+}
+
+/// Exports a plugin type as the component's implementation of the 0.2
+/// hooks it names, and of nothing else: the component exports exactly
+/// those interfaces, so the host skips every other hook without
+/// instantiating the plugin. Call it once, at the root of the plugin crate.
+///
+/// ```ignore
+/// paddock_guest::export_hooks!(MyPlugin: orbit::dockerfile_injection, racetrack::job_runtime_env_vars);
+/// ```
+#[macro_export]
+macro_rules! export_hooks {
+    ($plugin:ident: $($tool:ident::$hook:ident),+ $(,)?) => {
+        $(
+            $crate::$tool::$hook::__bindings::export!($plugin with_types_in $crate::$tool::$hook::__bindings);
+        )+
     };
 }

@@ -6,13 +6,13 @@
 use wasmtime::component::Instance;
 use wasmtime::{Store, Trap};
 
-use crate::bindings::paddock::plugin::types as wit;
 use crate::engine::{EPOCH_TICK, Host};
+use crate::hooks::wire::{ArgCache, CallArgs, Returned};
 use crate::hooks::{Hook, HookDecl};
 use crate::outcome::{FailureCause, HookFailure, Status};
 use crate::plugin::Plugin;
 use crate::sandbox::{LimitHit, Limits, SandboxState};
-use crate::types::{Deployment, ParamValue, Parameters};
+use crate::types::Parameters;
 
 /// Longest plugin-provided text kept in an error (messages, console tail).
 const MAX_GUEST_TEXT_CHARS: usize = 2_000;
@@ -29,10 +29,8 @@ pub(crate) struct CallTarget<'a> {
 pub(crate) struct LiveInstance {
     store: Store<SandboxState>,
     instance: Instance,
-    /// The context of the last call and the deployment it was built for.
-    /// A session calls the same target again and again, and rebuilding the
-    /// context (a dozen strings) showed in the warm-call profile.
-    last_context: Option<(Deployment, wit::HookContext)>,
+    /// The lowered arguments of the last call.
+    args: ArgCache,
 }
 
 async fn instantiate(host: &Host, plugin: &Plugin, hook: Hook) -> Result<LiveInstance, FailureCause> {
@@ -45,7 +43,7 @@ async fn instantiate(host: &Host, plugin: &Plugin, hook: Hook) -> Result<LiveIns
     // Start-up code runs under the same deadline as the hook.
     store.set_epoch_deadline(deadline_ticks(limits));
     match plugin.linked.pre.instantiate_async(&mut store).await {
-        Ok(instance) => Ok(LiveInstance { store, instance, last_context: None }),
+        Ok(instance) => Ok(LiveInstance { store, instance, args: None }),
         Err(error) if error.is::<wasmtime::PoolConcurrencyLimitError>() => {
             Err(FailureCause::HostCapacity(crate::sanitize::for_terminal(&error.to_string(), MAX_GUEST_TEXT_CHARS)))
         }
@@ -64,12 +62,16 @@ async fn instantiate(host: &Host, plugin: &Plugin, hook: Hook) -> Result<LiveIns
 pub(crate) fn call_hook<H: HookDecl>(
     host: &Host,
     target: &CallTarget<'_>,
-    deployment: &Deployment,
+    input: &H::Input,
     slot: &mut Option<LiveInstance>,
 ) -> Status<H::Output> {
     let plugin = target.plugin;
     // Known from the component's exports at load: nothing to instantiate.
     let Some(export) = plugin.linked.hook_export(H::HOOK) else {
+        return Status::Skipped;
+    };
+    // `location` indexes the hook's own locations, so it is in range.
+    let Some(invoke) = H::SPEC.invoke.get(export.location) else {
         return Status::Skipped;
     };
     let fail = |cause| {
@@ -97,18 +99,8 @@ pub(crate) fn call_hook<H: HookDecl>(
         };
         live.store.data_mut().begin_call(limits, H::HOOK.name());
         live.store.set_hostcall_fuel(limits.max_output_bytes);
-        let context = match &live.last_context {
-            Some((built_for, context)) if built_for == deployment => context,
-            _ => {
-                let context = wit::HookContext {
-                    plugin_id: target.id.to_string(),
-                    parameters: target.parameters.iter().map(|(k, v)| (k.clone(), to_wit_param(v))).collect(),
-                    deployment: to_wit_deployment(deployment),
-                };
-                &live.last_context.insert((deployment.clone(), context)).1
-            }
-        };
-        let result = (H::SPEC.invoke)(&live.instance, &mut live.store, export, context, host.output_rules()).await;
+        let args = CallArgs { plugin_id: target.id, parameters: target.parameters, input, cache: &mut live.args };
+        let result = invoke(&live.instance, &mut live.store, &export.index, args, host.output_rules()).await;
         live.store.data().finish_logging();
         match result {
             Ok(returned) => Ok((live, returned)),
@@ -125,10 +117,10 @@ pub(crate) fn call_hook<H: HookDecl>(
             Err(_elapsed) => return fail(FailureCause::Timeout { limit: limits.hook_timeout }),
         };
     match returned {
-        Ok(Ok(value)) => Status::Ok(value),
-        Ok(Err(problem)) => fail(FailureCause::InvalidOutput(problem)),
-        Err(wit::HookError::NotImplemented) => Status::Skipped,
-        Err(wit::HookError::Failed(message)) => {
+        Returned::Value(Ok(value)) => Status::Ok(value),
+        Returned::Value(Err(problem)) => fail(FailureCause::InvalidOutput(problem)),
+        Returned::Declined => Status::Skipped,
+        Returned::Failed(message) => {
             fail(FailureCause::Reported(crate::sanitize::multiline_for_terminal(&message, MAX_GUEST_TEXT_CHARS)))
         }
     }
@@ -167,26 +159,5 @@ fn classify(error: &wasmtime::Error, state: &SandboxState, limits: &Limits) -> F
     FailureCause::Trap {
         message: crate::sanitize::for_terminal(&message, MAX_GUEST_TEXT_CHARS),
         console: (!console.is_empty()).then(|| crate::sanitize::multiline_for_terminal(console, MAX_GUEST_TEXT_CHARS)),
-    }
-}
-
-fn to_wit_param(value: &ParamValue) -> wit::ParamValue {
-    match value {
-        ParamValue::Text(text) => wit::ParamValue::Text(text.clone()),
-        ParamValue::Integer(n) => wit::ParamValue::Integer(*n),
-        ParamValue::Number(x) => wit::ParamValue::Number(*x),
-        ParamValue::Boolean(b) => wit::ParamValue::Boolean(*b),
-        ParamValue::TextList(items) => wit::ParamValue::TextList(items.clone()),
-    }
-}
-
-fn to_wit_deployment(deployment: &Deployment) -> wit::Deployment {
-    wit::Deployment {
-        environment: deployment.environment.clone(),
-        team: deployment.team.clone(),
-        job_name: deployment.job_name.clone(),
-        job_version: deployment.job_version.clone(),
-        image_name: deployment.image_name.clone(),
-        deployer: deployment.deployer.clone(),
     }
 }

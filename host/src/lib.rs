@@ -61,7 +61,7 @@ pub use bundle::{Bundle, BundleError, BundleFile, BundleLimits};
 pub use engine::{HOOKS_INTERFACE, Host, HostConfig, PoolSize, SocketImports};
 pub use error::Error;
 pub use grants::Grants;
-pub use hooks::{Hook, HookDecl, HookRun, UnknownHook};
+pub use hooks::{Hook, HookDecl, HookInput, HookRun, Location, RunContext, UnknownHook};
 pub use manifest::{Capabilities, Manifest, ManifestError};
 pub use outcome::{FailureCause, HookFailure, Outcome, OutcomeRecord, Status};
 pub use plugin::{ComponentCheck, ExportedInterface, LoadStats, Plugin};

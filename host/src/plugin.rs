@@ -52,12 +52,21 @@ pub(crate) struct Linked {
     pub(crate) imports: Vec<String>,
     /// Per hook (by [`Hook::index`]), the type-checked export that
     /// implements it; `None` for a hook the component does not export.
-    pub(crate) hooks: Vec<Option<ComponentExportIndex>>,
+    pub(crate) hooks: Vec<Option<HookExport>>,
+}
+
+/// Where a component implements a hook.
+pub(crate) struct HookExport {
+    /// Which of the hook's [`Hook::locations`] the export matches: selects
+    /// the call shape.
+    pub(crate) location: usize,
+    /// The exported function, looked up once at load.
+    pub(crate) index: ComponentExportIndex,
 }
 
 impl Linked {
     /// The export implementing `hook`, if the component has one.
-    pub(crate) fn hook_export(&self, hook: Hook) -> Option<&ComponentExportIndex> {
+    pub(crate) fn hook_export(&self, hook: Hook) -> Option<&HookExport> {
         self.hooks.get(hook.index()).and_then(Option::as_ref)
     }
 

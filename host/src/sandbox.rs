@@ -13,7 +13,7 @@ use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::bindings::paddock::plugin::logging::{self, Level};
+use crate::bindings::{v0_1, v0_2};
 use crate::grants::PluginGrants;
 use crate::manifest::BUNDLE_FILES_MOUNT;
 
@@ -187,10 +187,22 @@ impl WasiView for SandboxState {
     }
 }
 
-impl crate::bindings::paddock::plugin::types::Host for SandboxState {}
+impl v0_1::paddock::plugin::types::Host for SandboxState {}
+impl v0_2::paddock::common::types::Host for SandboxState {}
 
-impl logging::Host for SandboxState {
-    fn log(&mut self, level: Level, message: String) {
+/// A guest's log level, whichever WIT version it logs through.
+#[derive(Debug, Clone, Copy)]
+enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl SandboxState {
+    /// Routes one guest log message to `tracing`, within the per-call budget.
+    fn log(&mut self, level: LogLevel, message: String) {
         let cost = message.len().max(1);
         if cost > self.log_budget {
             self.log_budget = 0;
@@ -202,14 +214,36 @@ impl logging::Host for SandboxState {
         let plugin = &*self.plugin;
         let hook = self.hook;
         match level {
-            Level::Trace => tracing::trace!(target: "paddock::plugin", plugin, hook, "{message}"),
-            Level::Debug => tracing::debug!(target: "paddock::plugin", plugin, hook, "{message}"),
-            Level::Info => tracing::info!(target: "paddock::plugin", plugin, hook, "{message}"),
-            Level::Warn => tracing::warn!(target: "paddock::plugin", plugin, hook, "{message}"),
-            Level::Error => tracing::error!(target: "paddock::plugin", plugin, hook, "{message}"),
+            LogLevel::Trace => tracing::trace!(target: "paddock::plugin", plugin, hook, "{message}"),
+            LogLevel::Debug => tracing::debug!(target: "paddock::plugin", plugin, hook, "{message}"),
+            LogLevel::Info => tracing::info!(target: "paddock::plugin", plugin, hook, "{message}"),
+            LogLevel::Warn => tracing::warn!(target: "paddock::plugin", plugin, hook, "{message}"),
+            LogLevel::Error => tracing::error!(target: "paddock::plugin", plugin, hook, "{message}"),
         }
     }
 }
+
+/// The logging interface of a WIT version, routed to [`SandboxState::log`].
+macro_rules! logging_host {
+    ($($module:ident)::+) => {
+        impl $($module)::+::Host for SandboxState {
+            fn log(&mut self, level: $($module)::+::Level, message: String) {
+                use $($module)::+::Level as Wit;
+                let level = match level {
+                    Wit::Trace => LogLevel::Trace,
+                    Wit::Debug => LogLevel::Debug,
+                    Wit::Info => LogLevel::Info,
+                    Wit::Warn => LogLevel::Warn,
+                    Wit::Error => LogLevel::Error,
+                };
+                SandboxState::log(self, level, message)
+            }
+        }
+    };
+}
+
+logging_host!(v0_1::paddock::plugin::logging);
+logging_host!(v0_2::paddock::common::logging);
 
 /// Keeps the last `capacity` bytes written to a guest's stdout and stderr.
 /// Writes never fail, so a guest flooding its output neither traps nor grows

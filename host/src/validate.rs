@@ -673,3 +673,6 @@ mod image_reference_tests {
         assert!(check_image_reference(&"a".repeat(256)).unwrap_err().contains("limit is 255"));
     }
 }
+
+/// Why a hook's output breaks the rules (temporary alias until typed).
+pub type OutputProblem = String;

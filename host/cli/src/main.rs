@@ -485,7 +485,7 @@ fn run_hooks(config: HostConfig, args: RunArgs) -> Result<ExitCode> {
         );
         Deployment::default()
     });
-    let runs = report::run_hooks(&plugin_set, &hooks, &deployment);
+    let runs = report::run_hooks(&plugin_set, &hooks, &deployment.into());
     emit(&match format {
         Format::Json => format!("{}\n", report::runs_json(&runs, hook == "all", &base_image)?),
         Format::Text => report::runs_text(&plugin_set, &runs, &base_image)?,

@@ -4,14 +4,14 @@ use std::fmt::Write as _;
 
 use paddock::hooks::MergeInputs;
 use paddock::sanitize::for_terminal;
-use paddock::{Bundle, ComponentCheck, Deployment, Hook, HookRun, PluginSet, Status};
+use paddock::{Bundle, ComponentCheck, Hook, HookRun, PluginSet, RunContext, Status};
 use serde::Serialize;
 
 /// Runs the hooks in one session: one deployment, so each plugin keeps a
 /// warm instance across the hooks.
-pub fn run_hooks(set: &PluginSet, hooks: &[Hook], deployment: &Deployment) -> Vec<HookRun> {
+pub fn run_hooks(set: &PluginSet, hooks: &[Hook], context: &RunContext) -> Vec<HookRun> {
     let mut session = set.session();
-    hooks.iter().map(|&hook| session.run(hook, deployment)).collect()
+    hooks.iter().map(|&hook| session.run(hook, context)).collect()
 }
 
 pub fn all_succeeded(runs: &[HookRun]) -> bool {

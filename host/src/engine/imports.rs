@@ -12,6 +12,7 @@ const PROVIDED_PACKAGES: &[(&str, &str)] = &[
     ("wasi:random", "0.2."),
     ("wasi:sockets", "0.2."),
     ("paddock:plugin", "0.1."),
+    ("paddock:common", "0.2."),
 ];
 
 impl Host {

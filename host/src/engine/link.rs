@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
-use wasmtime::component::{Component, ComponentExportIndex, InstancePre, types::ComponentItem};
+use wasmtime::component::{Component, InstancePre, types::ComponentItem};
 
 use crate::bundle::Bundle;
 use crate::cache::CompileOrigin;
 use crate::error::Error;
 use crate::hooks::Hook;
-use crate::plugin::{ExportedInterface, Linked, LoadStats};
+use crate::plugin::{ExportedInterface, HookExport, Linked, LoadStats};
 use crate::sandbox::SandboxState;
 
 use super::{HOOKS_INTERFACE, Host};
@@ -38,17 +38,6 @@ impl Host {
         })?;
         let compile_time = started.elapsed();
         let exports = self.exported_interfaces(&component);
-        let served = Hook::interfaces();
-        if !exports.iter().any(|export| served.iter().any(|interface| serves(interface, &export.name))) {
-            let found: Vec<&str> = exports.iter().map(|e| e.name.as_str()).collect();
-            let served = served.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
-            return Err(load_error(format!(
-                "the component does not export `{HOOKS_INTERFACE}` or a compatible version of any interface \
-                 this host serves (it exports: {}); this host serves {served}, each also at compatible \
-                 versions (0.1.x for 0.1.0): build the plugin against that WIT with the guest SDK",
-                if found.is_empty() { "nothing".to_string() } else { found.join(", ") }
-            )));
-        }
         let component_type = component.component_type();
         let import_names: Vec<&str> = component_type.imports(&self.inner.engine).map(|(name, _)| name).collect();
         // Listed all at once so the author can fix them in one go (the
@@ -73,6 +62,16 @@ impl Host {
                 load_error(format!("the component's imports do not match what this host provides: {e:#}"))
             })?;
         let hooks = hook_exports(&instance_pre, &exports).map_err(load_error)?;
+        if hooks.iter().all(Option::is_none) {
+            let found: Vec<String> = exports.iter().map(|e| crate::sanitize::for_terminal(&e.name, 200)).collect();
+            return Err(load_error(format!(
+                "the component does not export `{HOOKS_INTERFACE}` or any other hook interface this host serves \
+                 (it exports: {}); this host serves {}, each also at compatible versions (0.1.x for 0.1.0): \
+                 build the plugin against that WIT with the guest SDK",
+                if found.is_empty() { "nothing".to_string() } else { found.join(", ") },
+                served_list()
+            )));
+        }
         let imports = import_names.iter().map(|name| crate::sanitize::for_terminal(name, 200)).collect();
         let linked = Arc::new(Linked { pre: instance_pre, exports, imports, hooks });
         let mut known = self.linked();
@@ -117,60 +116,116 @@ impl Host {
 /// Finds, once per component, the export of every hook it implements and
 /// checks its type, so that calls need no look-up and a hook the component
 /// lacks is skipped without instantiating it. A component may export only
-/// some of the hooks.
+/// some of the hooks; every Paddock interface it exports must be one this
+/// host serves, at a version it can call.
 fn hook_exports(
     pre: &InstancePre<SandboxState>,
     exports: &[ExportedInterface],
-) -> Result<Vec<Option<ComponentExportIndex>>, String> {
+) -> Result<Vec<Option<HookExport>>, String> {
+    for export in exports.iter().filter(|export| export.name.starts_with("paddock:")) {
+        let (name, _) = split_version(&export.name);
+        if !Hook::interfaces().iter().any(|served| split_version(served).0 == name) {
+            return Err(format!(
+                "it exports `{}`, which this host does not serve; this host serves {}: build the plugin \
+                 with a guest SDK of this Paddock version, or run it on a newer host",
+                crate::sanitize::for_terminal(&export.name, 200),
+                served_list()
+            ));
+        }
+    }
     let component = pre.component();
     let instance_type = pre.instance_type();
-    Hook::ALL
-        .iter()
-        .map(|hook| {
-            let interface = exports
-                .iter()
-                .find(|export| serves(hook.interface(), &export.name))
-                .and_then(|export| component.get_export(None, export.name.as_str()))
-                .map(|(_, index)| index);
-            (hook, interface)
-        })
-        .map(|(hook, interface)| {
-            match interface.as_ref().and_then(|interface| component.get_export(Some(interface), hook.name())) {
-                None => Ok(None),
-                Some((ComponentItem::ComponentFunc(func), index)) => {
-                    hook.typecheck(&func, &instance_type).map(|()| Some(index)).map_err(|e| {
-                        format!("its `{hook}` export does not have the type `{}` gives it: {e:#}", hook.interface())
-                    })
-                }
-                Some(_) => Err(format!("its `{hook}` export is not a function")),
+    let mut found = Vec::with_capacity(Hook::ALL.len());
+    for hook in Hook::ALL {
+        let mut implemented = None;
+        for (location, served) in hook.locations().iter().enumerate() {
+            let Some(export) =
+                exports.iter().find(|export| split_version(&export.name).0 == split_version(served.interface()).0)
+            else {
+                continue;
+            };
+            let compatibility = compatibility(served.interface(), &export.name);
+            if compatibility == Compatibility::OtherMajor {
+                return Err(version_refusal(&export.name, served.interface(), "a different major version"));
             }
-        })
-        .collect()
+            let function = component
+                .get_export(None, export.name.as_str())
+                .and_then(|(_, interface)| component.get_export(Some(&interface), served.function()));
+            match function {
+                None => continue,
+                Some((ComponentItem::ComponentFunc(func), index)) => {
+                    if let Err(error) = (served.typecheck)(&func, &instance_type) {
+                        return Err(match compatibility {
+                            Compatibility::Patch => format!(
+                                "its `{hook}` export (in `{}`) does not have the type `{}` gives it: {error:#}",
+                                export.name,
+                                served.interface()
+                            ),
+                            _ => version_refusal(&export.name, served.interface(), "a changed interface"),
+                        });
+                    }
+                    implemented = Some(HookExport { location, index });
+                    break;
+                }
+                Some(_) => return Err(format!("its `{hook}` export (in `{}`) is not a function", export.name)),
+            }
+        }
+        found.push(implemented);
+    }
+    Ok(found)
 }
 
-/// Whether an exported interface `name` is a version of the interface
-/// `served` (`package/interface@version`) this host can call: the same
-/// package and interface at a semver-compatible version (for 0.x, the same
-/// minor: `0.1.1` but not `0.2.0`). The linker matches imports this way;
-/// exports follow the same rule.
-fn serves(served: &str, name: &str) -> bool {
-    let (served, served_version) = served.split_once('@').unwrap_or((served, ""));
-    let Some((exported, version)) = name.split_once('@') else {
-        return false;
+/// `package/interface` and the version of `package/interface@version`.
+fn split_version(name: &str) -> (&str, &str) {
+    name.split_once('@').unwrap_or((name, ""))
+}
+
+/// How an exported interface's version relates to the one served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compatibility {
+    /// Semver-compatible (for 0.x, the same minor: `0.1.1` for `0.1.0`):
+    /// the types must match.
+    Patch,
+    /// Another minor version of the same major: callable when the
+    /// interface is unchanged, which the type check decides.
+    Minor,
+    /// Another major version, or no version at all: never called.
+    OtherMajor,
+}
+
+fn compatibility(served: &str, exported: &str) -> Compatibility {
+    let parse = |name| semver::Version::parse(split_version(name).1).ok();
+    let (Some(served), Some(exported)) = (parse(served), parse(exported)) else {
+        return Compatibility::OtherMajor;
     };
-    let (Ok(served_version), Ok(version)) = (semver::Version::parse(served_version), semver::Version::parse(version))
-    else {
-        return false;
+    let caret = semver::Comparator {
+        op: semver::Op::Caret,
+        major: served.major,
+        minor: Some(served.minor),
+        patch: Some(0),
+        pre: semver::Prerelease::EMPTY,
     };
-    exported == served
-        && semver::Comparator {
-            op: semver::Op::Caret,
-            major: served_version.major,
-            minor: Some(served_version.minor),
-            patch: Some(0),
-            pre: semver::Prerelease::EMPTY,
-        }
-        .matches(&version)
+    if caret.matches(&exported) {
+        Compatibility::Patch
+    } else if exported.major == served.major && exported.pre.is_empty() {
+        Compatibility::Minor
+    } else {
+        Compatibility::OtherMajor
+    }
+}
+
+fn version_refusal(exported: &str, served: &str, why: &str) -> String {
+    format!(
+        "it targets `{}`, {why} from the `{served}` this host serves (this host serves {}); rebuild the plugin \
+         against one of those with this Paddock's guest SDK",
+        crate::sanitize::for_terminal(exported, 200),
+        served_list()
+    )
+}
+
+/// The interfaces served, for error messages.
+fn served_list() -> String {
+    Hook::interfaces().iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
 }
 
 pub(super) fn load_error(bundle: &Bundle, source: &str, problem: String) -> Error {

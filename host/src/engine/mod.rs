@@ -17,7 +17,7 @@ use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy};
 
-use crate::bindings::Plugin as PluginWorld;
+use crate::bindings::{v0_1, v0_2};
 use crate::bundle::{Bundle, BundleLimits};
 use crate::cache::CompileCache;
 use crate::error::Error;
@@ -30,7 +30,7 @@ use link::load_error;
 
 /// The first hooks interface this host speaks. Later package versions add
 /// interfaces beside it; they never change it. Every hook names its own
-/// interface in its declaration ([`crate::Hook::interface`]).
+/// interfaces in its declaration ([`crate::Hook::locations`]).
 pub const HOOKS_INTERFACE: &str = crate::hooks::PLUGIN_0_1_HOOKS;
 
 /// The Paddock host: loads plugin bundles and runs hooks on them.
@@ -77,7 +77,10 @@ impl Host {
 
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| Error::Engine(format!("{e:#}")))?;
-        PluginWorld::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |state| state)
+        // Every WIT version's imports at once: a set may mix plugins of each.
+        v0_1::Plugin::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |state| state)
+            .map_err(|e| Error::Engine(format!("{e:#}")))?;
+        v0_2::Served::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| Error::Engine(format!("{e:#}")))?;
 
         let (ticker, stop) = mpsc::channel::<()>();

@@ -15,10 +15,10 @@ use std::sync::Arc;
 
 use crate::engine::Host;
 use crate::error::Error;
-use crate::hooks::{Hook, HookDecl, HookRun};
+use crate::hooks::{Hook, HookDecl, HookRun, RunContext};
 use crate::outcome::Outcome;
 use crate::plugin::Plugin;
-use crate::types::{Deployment, Parameters};
+use crate::types::Parameters;
 
 pub use params::parameters_from_yaml;
 pub use scan::bundle_files;
@@ -103,13 +103,14 @@ impl PluginSet {
 
     /// Runs hook `H` on every plugin, each in a fresh instance:
     /// `set.call::<hooks::DockerfileInjection>(&deployment)`.
-    pub fn call<H: HookDecl>(&self, deployment: &Deployment) -> Vec<Outcome<H::Output>> {
-        self.fresh().call::<H>(deployment)
+    pub fn call<H: HookDecl>(&self, input: &H::Input) -> Vec<Outcome<H::Output>> {
+        self.fresh().call::<H>(input)
     }
 
-    /// Runs a hook chosen at run time, each plugin in a fresh instance.
-    pub fn run(&self, hook: Hook, deployment: &Deployment) -> HookRun {
-        self.fresh().run(hook, deployment)
+    /// Runs a hook chosen at run time, each plugin in a fresh instance, with
+    /// its input taken from `context`.
+    pub fn run(&self, hook: Hook, context: &RunContext) -> HookRun {
+        self.fresh().run(hook, context)
     }
 }
 

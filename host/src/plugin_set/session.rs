@@ -3,9 +3,8 @@
 //! own methods.
 
 use crate::call::{self, CallTarget, LiveInstance};
-use crate::hooks::{Hook, HookDecl, HookRun, HookVisitor};
+use crate::hooks::{Hook, HookDecl, HookInput, HookRun, HookVisitor, RunContext};
 use crate::outcome::{FailureCause, Outcome, Status};
-use crate::types::Deployment;
 
 use super::{FailurePolicy, PluginSet};
 
@@ -24,7 +23,7 @@ pub struct Session<'a> {
 
 impl Session<'_> {
     /// Runs hook `H` on every plugin: `session.call::<hooks::Deploy>(&deployment)`.
-    pub fn call<H: HookDecl>(&mut self, deployment: &Deployment) -> Vec<Outcome<H::Output>> {
+    pub fn call<H: HookDecl>(&mut self, input: &H::Input) -> Vec<Outcome<H::Output>> {
         let set = self.set;
         let mut aborted = false;
         let mut outcomes = Vec::with_capacity(set.entries.len());
@@ -33,13 +32,13 @@ impl Session<'_> {
                 Status::NotRun
             } else {
                 let target = CallTarget { plugin: &entry.plugin, id: &entry.id, parameters: &entry.parameters };
-                let mut status = call::call_hook::<H>(&set.host, &target, deployment, &mut self.instances[index]);
+                let mut status = call::call_hook::<H>(&set.host, &target, input, &mut self.instances[index]);
                 if is_host_capacity(&status) && self.instances.iter().any(Option::is_some) {
                     // A warm session over more plugins than the pool has
                     // slots: give back this session's own instances and try
                     // again, rather than blame the plugin for the host's size.
                     self.instances.iter_mut().for_each(|slot| *slot = None);
-                    status = call::call_hook::<H>(&set.host, &target, deployment, &mut self.instances[index]);
+                    status = call::call_hook::<H>(&set.host, &target, input, &mut self.instances[index]);
                 }
                 if !self.keep_warm {
                     self.instances[index] = None;
@@ -61,19 +60,19 @@ impl Session<'_> {
         outcomes
     }
 
-    /// Runs a hook chosen at run time.
-    pub fn run(&mut self, hook: Hook, deployment: &Deployment) -> HookRun {
+    /// Runs a hook chosen at run time, with its input taken from `context`.
+    pub fn run(&mut self, hook: Hook, context: &RunContext) -> HookRun {
         struct Run<'s, 'a> {
             session: &'s mut Session<'a>,
-            deployment: &'s Deployment,
+            context: &'s RunContext,
         }
         impl HookVisitor for Run<'_, '_> {
             type Output = HookRun;
             fn visit<H: HookDecl>(self) -> HookRun {
-                HookRun::new::<H>(self.session.call::<H>(self.deployment))
+                HookRun::new::<H>(self.session.call::<H>(&H::Input::from_context(self.context)))
             }
         }
-        hook.visit(Run { session: self, deployment })
+        hook.visit(Run { session: self, context })
     }
 }
 
