@@ -159,7 +159,7 @@ fn things_that_are_not_components_are_rejected_with_a_hint() {
         (truncated, "does not compile"),
         (
             EMPTY_COMPONENT,
-            "does not export `paddock:plugin/hooks@0.1.0` or a compatible version of any interface this host serves (it exports: nothing)",
+            "does not export `paddock:plugin/hooks@0.1.0` or any other hook interface this host serves (it exports: nothing)",
         ),
     ] {
         let bundle = read(&zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST), ("plugin.wasm", bytes)])).unwrap();

@@ -124,7 +124,7 @@ fn run_prints_json_outcomes_in_execution_order() {
 fn sample_set_bundles() {
     let bundles = workspace_root().join("target/bundles");
     std::fs::create_dir_all(&bundles).unwrap();
-    for sample in SAMPLES {
+    for sample in SAMPLES.iter().chain(&["team-labels"]) {
         std::fs::copy(sample_bundle(sample), bundles.join(format!("{sample}.zip"))).unwrap();
     }
 }
@@ -137,7 +137,11 @@ fn run_all_on_the_sample_set_shows_every_contribution() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     for expected in [
-        "    -1  hello (hello-world 1.0.0)\n     0  runtime-env (runtime-env 0.3.0)\n     0  docker-layers (docker-layers 2.1.0)\n    10  deploy-recorder",
+        "    -1  hello (hello-world 1.0.0)\n     0  runtime-env (runtime-env 0.3.0)\n     0  docker-layers (docker-layers 2.1.0)\n     5  team-labels (team-labels 0.2.0)\n    10  deploy-recorder",
+        // The 0.2 plugin beside the 0.1.0 ones.
+        "    | LABEL org.opencontainers.image.vendor='data-science-platform'\n",
+        "    | TEAM_OWNER=data-science-platform\n",
+        "  team-labels 0.2.0: skipped\n  deploy-recorder 0.2.0: ok",
         "    | FROM jupyter/minimal-notebook:2026-11\n    | # Commands for hello plugin\n",
         "    | --- hello.sh ---",
         "  conflict: LOG_LEVEL set by hello=debug, runtime-env=warning; kept runtime-env's value",
@@ -435,7 +439,7 @@ fn run_all_json_is_in_execution_order_with_the_merged_views() {
     let hooks: Vec<&str> = json.as_array().unwrap().iter().map(|run| run["hook"].as_str().unwrap()).collect();
     assert_eq!(hooks, ["dockerfile-injection", "bootstrap-injection", "job-runtime-env-vars", "deploy", "destroy"]);
     let ids: Vec<&str> = json[0]["outcomes"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["hello", "runtime-env", "docker-layers", "deploy-recorder"]);
+    assert_eq!(ids, ["hello", "runtime-env", "docker-layers", "team-labels", "deploy-recorder"]);
     let dockerfile = json[0]["dockerfile"].as_str().unwrap();
     let expected = "FROM jupyter/minimal-notebook:2026-11\n# Commands for hello plugin\n";
     assert!(dockerfile.starts_with(expected), "{dockerfile}");

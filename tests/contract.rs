@@ -59,15 +59,74 @@ fn kebab_from_camel(name: &str) -> String {
         .collect()
 }
 
+/// The interfaces the 0.2 `served` world exports, from the WIT, each with
+/// its functions.
+fn served_0_2() -> Vec<(String, Vec<String>)> {
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve.push_dir(support::workspace_root().join("wit/v0.2")).unwrap();
+    let world = resolve.select_world(&[package], Some("served")).unwrap();
+    let mut served: Vec<(String, Vec<String>)> = resolve.worlds[world]
+        .exports
+        .iter()
+        .filter_map(|(key, _)| match key {
+            wit_parser::WorldKey::Interface(id) => Some(*id),
+            wit_parser::WorldKey::Name(_) => None,
+        })
+        .map(|id| (resolve.id_of(id).unwrap(), resolve.interfaces[id].functions.keys().cloned().collect()))
+        .collect();
+    served.sort();
+    served
+}
+
 #[test]
-fn the_host_and_every_guest_sdk_list_exactly_the_hooks_of_the_wit() {
+fn every_0_2_hook_is_an_interface_of_its_own_served_declared_and_exported_by_the_rust_sdk() {
+    let served = served_0_2();
+    for (interface, functions) in &served {
+        let hook = interface.split_once('/').unwrap().1.split_once('@').unwrap().0;
+        assert_eq!(functions, &[hook.to_string()], "{interface}: one function, named as the hook");
+    }
+    let served: Vec<String> = served.into_iter().map(|(interface, _)| interface).collect();
+    let mut host: Vec<String> = Hook::ALL
+        .iter()
+        .flat_map(|hook| hook.locations())
+        .map(|location| location.interface().to_string())
+        .filter(|interface| interface.as_str() != paddock::HOOKS_INTERFACE)
+        .collect();
+    host.sort();
+    assert_eq!(host, served, "host/src/hooks/ declarations against the `served` world of wit/v0.2/paddock.wit");
+    for hook in Hook::ALL {
+        assert_ne!(hook.current().interface(), paddock::HOOKS_INTERFACE, "{hook}: the newest location comes first");
+    }
+
+    // The Rust SDK: one `hook_bindings!` world per hook, exporting it.
+    let root = support::workspace_root();
+    let mut rust: Vec<String> = ["orbit", "racetrack"]
+        .iter()
+        .flat_map(|tool| {
+            let source = std::fs::read_to_string(root.join(format!("guest-sdk/src/{tool}.rs"))).unwrap();
+            source
+                .lines()
+                .filter_map(|line| Some(line.trim().strip_prefix("export ")?.trim_end_matches(';').to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    rust.sort();
+    assert_eq!(rust, served, "guest-sdk/src/{{orbit,racetrack}}.rs hook_bindings! against the `served` world");
+}
+
+#[test]
+fn the_host_and_every_guest_sdk_list_exactly_the_hooks_of_the_0_1_wit() {
     let wit = wit_hooks();
     let sorted = |mut names: Vec<String>| {
         names.sort();
         names
     };
-    let host: Vec<String> = Hook::ALL.iter().map(|hook| hook.name().to_string()).collect();
-    assert_eq!(sorted(host), wit, "host: a hook in the WIT without a declaration in host/src/hooks.rs, or the reverse");
+    let host: Vec<String> = Hook::ALL
+        .iter()
+        .filter(|hook| hook.locations().iter().any(|location| location.interface() == paddock::HOOKS_INTERFACE))
+        .map(|hook| hook.name().to_string())
+        .collect();
+    assert_eq!(sorted(host), wit, "host: a 0.1.0 hook without a declaration in host/src/hooks/, or the reverse");
 
     let root = support::workspace_root();
     let python = std::fs::read_to_string(root.join("guest-sdk/python/paddock_guest.py")).unwrap();

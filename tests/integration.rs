@@ -16,3 +16,4 @@ mod fuzz;
 mod polyglot;
 mod samples;
 mod sandbox;
+mod versions;

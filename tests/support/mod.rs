@@ -16,11 +16,12 @@ use paddock_build::{ComponentSource, GUEST_TARGET, bundle_plugin_dir};
 pub const SAMPLES: [&str; 4] = ["hello-world", "runtime-env", "docker-layers", "deploy-recorder"];
 
 /// Guests built for the tests: the samples plus test-only ones.
-const GUEST_CRATES: [&str; 7] = [
+const GUEST_CRATES: [&str; 8] = [
     "hello-world",
     "runtime-env",
     "docker-layers",
     "deploy-recorder",
+    "team-labels",
     "misbehaving",
     "foreign-imports",
     "startup-loop",

@@ -144,7 +144,7 @@ pub(crate) mod v0_1 {
     type Params<'a> = (&'a wit01::HookContext,);
     type Results<W> = (Result<W, wit01::HookError>,);
 
-    pub(crate) fn typecheck<I, W: ComponentType + Lift>(
+    pub(crate) fn typecheck<I: Lower01, W: ComponentType + Lift>(
         func: &ComponentFunc,
         ty: &InstanceType<'_>,
     ) -> wasmtime::Result<()> {
