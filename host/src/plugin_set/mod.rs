@@ -144,7 +144,7 @@ impl PluginSetBuilder {
                 });
             }
         }
-        self.entries.sort_by_key(|entry| entry.plugin.manifest().priority);
+        self.entries.sort_by_key(|entry| entry.plugin.manifest().priority());
         Ok(PluginSet { host: self.host, entries: self.entries, policy: self.policy })
     }
 }
