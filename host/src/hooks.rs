@@ -43,7 +43,7 @@ use crate::merge;
 use crate::outcome::Outcome;
 use crate::sandbox::SandboxState;
 use crate::types::ActionReport;
-use crate::validate::OutputRules;
+use crate::validate::{OutputProblem, OutputRules};
 
 /// One hook, as a type: `session.call::<hooks::Deploy>(&deployment)`.
 ///
@@ -78,7 +78,7 @@ type Invoke<T> = for<'a> fn(
     &'a wit::HookContext,
     &'a OutputRules,
 ) -> Pin<
-    Box<dyn Future<Output = wasmtime::Result<Result<Result<T, String>, wit::HookError>>> + Send + 'a>,
+    Box<dyn Future<Output = wasmtime::Result<Result<Result<T, OutputProblem>, wit::HookError>>> + Send + 'a>,
 >;
 
 /// How the host calls a hook: opaque outside the crate.
@@ -96,8 +96,8 @@ async fn invoke<R, T>(
     index: &ComponentExportIndex,
     context: &wit::HookContext,
     rules: &OutputRules,
-    lift: fn(&OutputRules, R) -> Result<T, String>,
-) -> wasmtime::Result<Result<Result<T, String>, wit::HookError>>
+    lift: fn(&OutputRules, R) -> Result<T, OutputProblem>,
+) -> wasmtime::Result<Result<Result<T, OutputProblem>, wit::HookError>>
 where
     R: wasmtime::component::ComponentType + wasmtime::component::Lift + Send + Sync + 'static,
 {
@@ -362,7 +362,7 @@ declare_hooks! {
     }
 }
 
-fn lift_report(rules: &OutputRules, report: wit::ActionReport) -> Result<ActionReport, String> {
+fn lift_report(rules: &OutputRules, report: wit::ActionReport) -> Result<ActionReport, OutputProblem> {
     let report = ActionReport { summary: report.summary, details: report.details };
     rules.check_report(&report).map(|()| report)
 }

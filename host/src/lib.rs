@@ -68,4 +68,4 @@ pub use plugin::{ComponentCheck, ExportedInterface, LoadStats, Plugin};
 pub use plugin_set::{FailurePolicy, PluginConfig, PluginSet, PluginSetBuilder, Session};
 pub use sandbox::Limits;
 pub use types::{ActionReport, Deployment, ParamValue, Parameters};
-pub use validate::OutputRules;
+pub use validate::{OutputProblem, OutputRules};
