@@ -20,7 +20,7 @@ use crate::outcome::Outcome;
 use crate::plugin::Plugin;
 use crate::types::{Deployment, Parameters};
 
-pub use params::parameters_from_yaml;
+pub use params::{ParamsError, parameters_from_yaml_str};
 pub use scan::bundle_files;
 pub use session::Session;
 
