@@ -13,7 +13,7 @@ fn read(bytes: &[u8]) -> Result<Bundle, BundleError> {
 
 fn rejected(bytes: &[u8]) -> String {
     match read(bytes) {
-        Ok(bundle) => panic!("expected a rejection, got {:?}", bundle.manifest),
+        Ok(bundle) => panic!("expected a rejection, got {:?}", bundle.manifest()),
         Err(error) => error.to_string(),
     }
 }
@@ -38,9 +38,48 @@ fn patch(bytes: &mut [u8], local: usize, central: usize, value: &[u8]) {
 fn a_good_bundle_reads_and_hashes_its_component() {
     let component = component_bytes("hello-world");
     let bundle = read(&zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST), ("plugin.wasm", &component)])).unwrap();
-    assert_eq!(bundle.manifest.name, "crafted");
-    assert_eq!(bundle.component, component);
-    assert_eq!(bundle.component_sha256.len(), 64);
+    assert_eq!(bundle.manifest().name(), "crafted");
+    assert_eq!(bundle.component(), component);
+    assert_eq!(bundle.component_sha256().len(), 64);
+}
+
+#[test]
+fn a_bundle_made_in_memory_hashes_its_own_component_and_follows_the_reader_rules() {
+    let limits = BundleLimits::default();
+    let manifest = || paddock::Manifest::parse(GOOD_MANIFEST).unwrap();
+    let (hello, env) = (component_bytes("hello-world"), component_bytes("runtime-env"));
+    let made = Bundle::new(manifest(), hello.clone(), Vec::new(), &limits).unwrap();
+    let read = read(&zip_of(&[("plugin-manifest.yaml", GOOD_MANIFEST), ("plugin.wasm", &hello)])).unwrap();
+    assert_eq!(made.component_sha256(), read.component_sha256());
+    assert_eq!(made.archive_size(), 0);
+    let other = Bundle::new(manifest(), env, Vec::new(), &limits).unwrap();
+    assert_ne!(other.component_sha256(), made.component_sha256(), "the hash is the component's, whoever builds it");
+
+    // What the host runs is what it loaded: two components, two plugins.
+    let (a, b) = (host().load_bundle(made, "memory").unwrap(), host().load_bundle(other, "memory").unwrap());
+    assert_ne!(b.load_stats().origin, paddock::cache::CompileOrigin::AlreadyLoaded);
+    let deploy = |plugin| {
+        let set = paddock::PluginSet::builder(host()).add(plugin, paddock::PluginConfig::default()).unwrap();
+        set.build().unwrap().call::<paddock::hooks::Deploy>(&paddock::Deployment::default()).remove(0).status
+    };
+    assert!(matches!(deploy(a), paddock::Status::Ok(_)), "hello-world deploys");
+    assert_eq!(deploy(b), paddock::Status::Skipped, "runtime-env does not");
+
+    let error = Bundle::new(manifest(), b"\x7fELF\x02".to_vec(), Vec::new(), &limits).unwrap_err();
+    assert!(matches!(error, BundleError::NotAComponent { .. }), "{error}");
+    let small = BundleLimits { max_component_bytes: 8, ..limits };
+    let error = Bundle::new(manifest(), hello.clone(), Vec::new(), &small).unwrap_err();
+    assert!(matches!(error, BundleError::EntryTooLarge { limit: 8, .. }), "{error}");
+    let file = |path: &str| paddock::BundleFile { path: path.into(), contents: b"x".to_vec() };
+    let error = Bundle::new(manifest(), EMPTY_COMPONENT.to_vec(), vec![file("a.txt")], &limits).unwrap_err();
+    assert!(error.to_string().contains("does not declare `capabilities: bundle-files: true`"), "{error}");
+    let declaring =
+        || paddock::Manifest::parse(b"name: crafted\nversion: 1.0.0\ncapabilities:\n  bundle-files: true\n").unwrap();
+    let error =
+        Bundle::new(declaring(), EMPTY_COMPONENT.to_vec(), vec![file("a.txt"), file("a.txt")], &limits).unwrap_err();
+    assert!(error.to_string().contains("same path"), "{error}");
+    let shipped = Bundle::new(declaring(), EMPTY_COMPONENT.to_vec(), vec![file("a.txt")], &limits).unwrap();
+    assert_eq!(shipped.files(), [file("a.txt")]);
 }
 
 #[test]
@@ -139,7 +178,7 @@ fn missing_files_are_named() {
     );
     let custom = b"name: crafted\nversion: 1.0.0\ncomponent: lib/crafted.wasm\n";
     let bundle = read(&zip_of(&[("plugin-manifest.yaml", custom), ("lib/crafted.wasm", EMPTY_COMPONENT)])).unwrap();
-    assert_eq!(bundle.manifest.component, "lib/crafted.wasm");
+    assert_eq!(bundle.manifest().component(), "lib/crafted.wasm");
 }
 
 #[test]
@@ -270,7 +309,7 @@ fn shipped_files_are_read_only_when_declared_and_within_their_budget() {
 
     // Undeclared: the files are neither inflated nor counted.
     let read_undeclared = Bundle::from_bytes(&bundle(GOOD_MANIFEST), &limits).unwrap();
-    assert!(read_undeclared.files.is_empty());
+    assert!(read_undeclared.files().is_empty());
 
     // Declared: 80 KiB together is over the 64 KiB budget, though each file fits.
     let error = Bundle::from_bytes(&bundle(declaring), &limits).unwrap_err().to_string();
@@ -278,23 +317,31 @@ fn shipped_files_are_read_only_when_declared_and_within_their_budget() {
 
     let roomy = BundleLimits { max_files_bytes: 100 << 10, ..limits };
     let read = Bundle::from_bytes(&bundle(declaring), &roomy).unwrap();
-    let paths: Vec<&str> = read.files.iter().map(|f| f.path.as_str()).collect();
+    let paths: Vec<&str> = read.files().iter().map(|f| f.path.as_str()).collect();
     assert_eq!(paths, ["a.bin", "nested/b.bin"]);
-    assert!(read.files.iter().all(|f| f.contents == big));
+    assert!(read.files().iter().all(|f| f.contents == big));
 }
 
 #[test]
-fn writing_refuses_shipped_file_paths_that_the_reader_would_reject() {
+fn making_or_writing_refuses_shipped_file_paths_that_the_reader_would_reject() {
     let manifest =
         paddock::Manifest::parse(b"name: crafted\nversion: 1.0.0\ncapabilities:\n  bundle-files: true\n").unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let target = out.path().join("crafted.zip");
+    let limits = BundleLimits::default();
     for path in ["../escape.txt", "/etc/passwd", "a//b", "a/./b", "C:\\x", ""] {
         let file = paddock::BundleFile { path: path.into(), contents: b"x".to_vec() };
-        let error = Bundle::write(&manifest, EMPTY_COMPONENT, &[file], &target, &BundleLimits::default()).unwrap_err();
+        let error = Bundle::new(manifest.clone(), EMPTY_COMPONENT.to_vec(), vec![file], &limits).unwrap_err();
         assert!(matches!(error, BundleError::BadEntry { .. }), "{path:?}: {error}");
-        assert!(!target.exists(), "{path:?}: nothing is written");
     }
+    // Limits tighter at write time than when the bundle was made.
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("crafted.zip");
+    let file = paddock::BundleFile { path: "a.txt".into(), contents: vec![b'x'; 100] };
+    let bundle = Bundle::new(manifest, EMPTY_COMPONENT.to_vec(), vec![file], &limits).unwrap();
+    let error = bundle.write(&target, &BundleLimits { max_files_bytes: 10, ..limits }).unwrap_err();
+    assert!(matches!(error, BundleError::EntryTooLarge { limit: 10, .. }), "{error}");
+    assert!(!target.exists(), "nothing is written");
+    bundle.write(&target, &limits).unwrap();
+    assert_eq!(Bundle::read_file(&target, &limits).unwrap().files(), bundle.files());
 }
 
 /// Paths below `files/` with their contents.

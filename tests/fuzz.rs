@@ -77,7 +77,7 @@ proptest! {
         }
         match Manifest::parse(yaml.as_bytes()) {
             Ok(manifest) => {
-                prop_assert_eq!(manifest.name, name);
+                prop_assert_eq!(manifest.name(), name);
                 prop_assert!(i32::try_from(priority).is_ok());
             }
             Err(error) => prop_assert!(!error.to_string().is_empty()),

@@ -128,7 +128,7 @@ fn sample(lang: Lang) -> Arc<Plugin> {
         let out = out_dir().join(format!("{}.zip", lang.sample()));
         let (summary, plugin) = bundle_and_load(host(), &dir, &lang.source(), Some(&out))
             .unwrap_or_else(|e| panic!("building {}: {e}", lang.sample()));
-        assert_eq!(summary.manifest.name, lang.sample());
+        assert_eq!(summary.manifest.name(), lang.sample());
         assert_eq!(summary.path, out);
         Arc::new(plugin)
     })

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use paddock::merge::{bootstrap_scripts, merge_env_vars, render_dockerfile};
-use paddock::{ActionReport, Error, FailureCause, Hook, ParamValue, Plugin, PluginConfig, PluginSet, Status, hooks};
+use paddock::{
+    ActionReport, Error, FailureCause, Hook, OutputProblem, ParamValue, Plugin, PluginConfig, PluginSet, Status, hooks,
+};
 
 use crate::support::{SAMPLES, deployment, host, misbehaving_bundle, sample_bundle};
 
@@ -357,7 +359,7 @@ fn heredoc_openers_are_refused_and_the_next_plugin_is_unaffected() {
         let outcomes = set.call::<hooks::DockerfileInjection>(&deployment());
         let failure = outcomes[0].status.failure().unwrap_or_else(|| panic!("{opener_line}: {:?}", outcomes[0].status));
         assert!(
-            matches!(&failure.cause, FailureCause::InvalidOutput(problem) if problem.contains("heredoc")),
+            matches!(&failure.cause, FailureCause::InvalidOutput(OutputProblem::Heredoc { line: 2, .. })),
             "{opener_line}: {failure}"
         );
         assert_eq!(outcomes[1].status, Status::Ok(after.map(String::from).to_vec()), "{opener_line}");

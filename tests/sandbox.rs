@@ -264,8 +264,20 @@ fn bundle_files_are_readable_read_only_when_declared_and_granted() {
     };
     let shipper = Arc::new(granting.load_file(&declaring).unwrap());
     assert!(shipper.reads_bundle_files());
-    // Files shipped without the declaration are not even read.
-    let undeclared = support::misbehaving_bundle_with_files("files-undeclared", "", &shipped);
+    // Files shipped without the declaration are not even read. Paddock
+    // never writes such a bundle, so it is crafted.
+    let crafted = tempfile::tempdir().unwrap();
+    let undeclared = crafted.path().join("files-undeclared.zip");
+    let component = support::component_bytes("misbehaving");
+    let entries: Vec<(String, &[u8])> = [
+        ("plugin-manifest.yaml".to_string(), &b"name: files-undeclared\nversion: 0.0.1\n"[..]),
+        ("plugin.wasm".to_string(), &component[..]),
+    ]
+    .into_iter()
+    .chain(shipped.iter().map(|file| (format!("files/{}", file.path), &file.contents[..])))
+    .collect();
+    let entries: Vec<(&str, &[u8])> = entries.iter().map(|(name, bytes)| (name.as_str(), *bytes)).collect();
+    std::fs::write(&undeclared, support::zip_of(&entries)).unwrap();
     let set = PluginSet::builder(&granting)
         .add(shipper.clone(), reading("config.txt"))
         .unwrap()
@@ -315,14 +327,7 @@ fn a_plugin_whose_start_up_never_finishes_times_out() {
     let host = strict_host();
     let manifest = paddock::Manifest::parse(b"name: slow-starter\nversion: 0.0.1\n").unwrap();
     let bundle = std::env::temp_dir().join(format!("paddock-slow-starter-{}.zip", std::process::id()));
-    paddock::Bundle::write(
-        &manifest,
-        &support::component_bytes("startup-loop"),
-        &[],
-        &bundle,
-        &paddock::BundleLimits::default(),
-    )
-    .unwrap();
+    support::write_bundle(manifest, support::component_bytes("startup-loop"), &[], &bundle);
     let set = PluginSet::builder(host)
         .add(host.load_file(&bundle).unwrap(), PluginConfig::default())
         .unwrap()
@@ -478,8 +483,9 @@ fn three_thousand_plugins_run_in_order_on_a_pool_of_a_thousand() {
     let base = host.read_bundle(&misbehaving_bundle("many-0", 0)).unwrap();
     let mut builder = PluginSet::builder(host);
     for index in 0..3_000 {
-        let mut bundle = base.clone();
-        bundle.manifest.name = format!("many-{index}");
+        let manifest = paddock::Manifest::parse(format!("name: many-{index}\nversion: 0.0.1\n").as_bytes()).unwrap();
+        let bundle =
+            paddock::Bundle::new(manifest, base.component().to_vec(), Vec::new(), host.bundle_limits()).unwrap();
         builder = builder.add(host.load_bundle(bundle, "memory").unwrap(), mode("behave")).unwrap();
     }
     let set = builder.build().unwrap();

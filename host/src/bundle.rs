@@ -97,27 +97,29 @@ pub enum BundleError {
     Write(String),
 }
 
-/// A bundle read into memory and checked: a valid manifest and the bytes of
-/// something that at least looks like a WebAssembly component.
+/// A bundle in memory and checked: a valid manifest, the bytes of something
+/// that at least looks like a WebAssembly component, and the files it ships.
+///
+/// Made only by reading an archive ([`Bundle::read_file`],
+/// [`Bundle::from_bytes`]) or by [`Bundle::new`], which apply the same rules.
+/// The host shares compiled code and names cache entries by the component's
+/// sha256, so that hash is always computed here from the bytes, never taken
+/// from a caller.
 #[derive(Debug, Clone)]
 pub struct Bundle {
-    /// The validated manifest.
-    pub manifest: Manifest,
-    /// The component bytes.
-    pub component: Vec<u8>,
-    /// Lowercase hex sha256 of the component bytes.
-    pub component_sha256: String,
-    /// Size of the archive in bytes.
-    pub archive_size: u64,
-    /// The files under `files/`, when the manifest declares `bundle-files`
-    /// (otherwise they are not even inflated).
-    pub files: Vec<BundleFile>,
+    pub(crate) manifest: Manifest,
+    pub(crate) component: Vec<u8>,
+    pub(crate) component_sha256: String,
+    pub(crate) archive_size: u64,
+    pub(crate) files: Vec<BundleFile>,
 }
 
-/// A file shipped under `files/` for a plugin to read at run time.
+/// A file shipped under `files/` for a plugin to read at run time. Any
+/// value can be made; [`Bundle::new`] and [`Bundle::write`] refuse a path
+/// that would not stay inside `files/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BundleFile {
-    /// Path below `files/`, `/`-separated, already checked to stay inside it.
+    /// Path below `files/`, `/`-separated.
     pub path: String,
     /// The file's contents.
     pub contents: Vec<u8>,
@@ -128,6 +130,52 @@ const COMPONENT_PREAMBLE: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0
 const CORE_MODULE_PREAMBLE: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
 impl Bundle {
+    /// A bundle built in memory from its parts, as [`Bundle::write`] would
+    /// store it: checked by the rules the reader applies with `limits`
+    /// (component header and size, entry count, `files` paths, kinds and
+    /// total size), so that what the host loads from it is what it would
+    /// load from its archive. `files` may be non-empty only when the
+    /// manifest declares `bundle-files`, since nobody could read them
+    /// otherwise. It has no archive yet, so [`Bundle::archive_size`] is 0.
+    pub fn new(
+        manifest: Manifest,
+        component: Vec<u8>,
+        files: Vec<BundleFile>,
+        limits: &BundleLimits,
+    ) -> Result<Bundle, BundleError> {
+        check_component_preamble(manifest.component(), &component)?;
+        check_before_writing(&manifest, &component, &files, limits)?;
+        let component_sha256 = sha256_hex(&component);
+        Ok(Bundle { manifest, component, component_sha256, archive_size: 0, files })
+    }
+
+    /// The validated manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The component bytes.
+    pub fn component(&self) -> &[u8] {
+        &self.component
+    }
+
+    /// Lowercase hex sha256 of [`Bundle::component`].
+    pub fn component_sha256(&self) -> &str {
+        &self.component_sha256
+    }
+
+    /// Size of the archive it was read from, in bytes; 0 for a bundle made
+    /// with [`Bundle::new`].
+    pub fn archive_size(&self) -> u64 {
+        self.archive_size
+    }
+
+    /// The files under `files/`, when the manifest declares `bundle-files`
+    /// (otherwise a read archive's are not even inflated).
+    pub fn files(&self) -> &[BundleFile] {
+        &self.files
+    }
+
     /// Reads a bundle file with the given limits. Only a regular file is
     /// read (a FIFO or device is refused without blocking on it), and never
     /// more than `max_archive_bytes` of it.
@@ -195,11 +243,11 @@ impl Bundle {
 
         let manifest_bytes = read_entry(&mut archive, MANIFEST_FILE, crate::manifest::MAX_MANIFEST_BYTES as u64)?;
         let manifest = Manifest::parse(&manifest_bytes)?;
-        let component = read_entry(&mut archive, &manifest.component, limits.max_component_bytes)?;
-        check_component_preamble(&manifest.component, &component)?;
-        let component_sha256 = hex::encode(Sha256::digest(&component));
+        let component = read_entry(&mut archive, manifest.component(), limits.max_component_bytes)?;
+        check_component_preamble(manifest.component(), &component)?;
+        let component_sha256 = sha256_hex(&component);
         let mut files = Vec::new();
-        if manifest.capabilities.bundle_files {
+        if manifest.capabilities().bundle_files {
             let mut budget = limits.max_files_bytes;
             for (entry_name, path) in shipped_files {
                 let contents = read_entry(&mut archive, &entry_name, budget).map_err(|error| match error {
@@ -216,22 +264,17 @@ impl Bundle {
         Ok(Bundle { manifest, component, component_sha256, archive_size, files })
     }
 
-    /// Writes a bundle holding `manifest` (re-serialised), `component`
-    /// (stored at `manifest.component`) and `files` (under `files/`) to
-    /// `out`, replacing it atomically. What is written is read back with
-    /// `limits` before it replaces anything, so this never produces a bundle
-    /// that [`Bundle::read_file`] with the same limits rejects. `out` must
-    /// not exist, or be a regular file holding a zip archive (a bundle being
+    /// Writes the bundle (its manifest re-serialised, its component at the
+    /// manifest's `component` path, its files under `files/`) to `out`,
+    /// replacing it atomically. What is written is read back with `limits`
+    /// before it replaces anything, so this never produces a bundle that
+    /// [`Bundle::read_file`] with the same limits rejects. `out` must not
+    /// exist, or be a regular file holding a zip archive (a bundle being
     /// rebuilt): devices, symlinks, directories and other files are refused,
     /// never replaced. On any error nothing is left behind.
-    pub fn write(
-        manifest: &Manifest,
-        component: &[u8],
-        files: &[BundleFile],
-        out: &Path,
-        limits: &BundleLimits,
-    ) -> Result<(), BundleError> {
-        check_component_preamble(&manifest.component, component)?;
+    pub fn write(&self, out: &Path, limits: &BundleLimits) -> Result<(), BundleError> {
+        let Bundle { manifest, component, files, .. } = self;
+        // `limits` may be tighter than the ones the bundle was made with.
         check_before_writing(manifest, component, files, limits)?;
         check_replaceable(out)?;
         let write_err = |e: &dyn std::fmt::Display| BundleError::Write(format!("{}: {e}", out.display()));
@@ -251,7 +294,7 @@ impl Bundle {
             .large_file(component.len() as u64 >= u32::MAX as u64);
         zip.start_file(MANIFEST_FILE, options).map_err(|e| write_err(&e))?;
         zip.write_all(manifest.to_yaml().as_bytes()).map_err(|e| write_err(&e))?;
-        zip.start_file(manifest.component.as_str(), options).map_err(|e| write_err(&e))?;
+        zip.start_file(manifest.component(), options).map_err(|e| write_err(&e))?;
         zip.write_all(component).map_err(|e| write_err(&e))?;
         for file in files {
             zip.start_file(format!("{BUNDLE_FILES_DIR}/{}", file.path), options).map_err(|e| write_err(&e))?;
@@ -265,8 +308,12 @@ impl Bundle {
     }
 }
 
-/// The reader's rules, applied before anything is written, with errors that
-/// say what to change.
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The reader's rules, applied before a bundle is made in memory or
+/// written, with errors that say what to change.
 fn check_before_writing(
     manifest: &Manifest,
     component: &[u8],
@@ -274,18 +321,29 @@ fn check_before_writing(
     limits: &BundleLimits,
 ) -> Result<(), BundleError> {
     if component.len() as u64 > limits.max_component_bytes {
-        return Err(BundleError::EntryTooLarge { name: manifest.component.clone(), limit: limits.max_component_bytes });
+        return Err(BundleError::EntryTooLarge {
+            name: manifest.component().to_string(),
+            limit: limits.max_component_bytes,
+        });
     }
     let entries = 2 + files.len();
     if entries > limits.max_entries {
         return Err(BundleError::TooManyEntries { count: entries, limit: limits.max_entries });
     }
     let mut files_bytes = 0u64;
+    let mut seen = HashSet::new();
     for file in files {
+        let entry_name = format!("{BUNDLE_FILES_DIR}/{}", file.path);
         let bad = |reason: &str| BundleError::BadEntry {
-            name: crate::sanitize::for_terminal(&format!("{BUNDLE_FILES_DIR}/{}", file.path), 200),
+            name: crate::sanitize::for_terminal(&entry_name, 200),
             reason: reason.into(),
         };
+        if !manifest.capabilities().bundle_files {
+            return Err(bad(
+                "the manifest does not declare `capabilities: bundle-files: true`, so the plugin could never \
+                 read it; declare it or leave the file out",
+            ));
+        }
         // The reader would reject the bundle (or read the file under
         // another name); refuse to write it instead.
         if normalized_path(&file.path).as_deref() != Some(file.path.as_str()) {
@@ -295,6 +353,9 @@ fn check_before_writing(
         }
         if is_native_artifact(&file.path) {
             return Err(bad("bundles carry portable WebAssembly only, never native code; remove it from files/"));
+        }
+        if !seen.insert(file.path.as_str()) || entry_name == manifest.component() {
+            return Err(bad("another entry has the same path; ship each file once, beside the component"));
         }
         files_bytes += file.contents.len() as u64;
     }

@@ -32,7 +32,7 @@ impl Grants {
     /// Resolves what `manifest` declares against what this embedder allows.
     pub(crate) fn resolve(&self, manifest: &Manifest, files: &[BundleFile]) -> Result<PluginGrants, String> {
         let env = manifest
-            .capabilities
+            .capabilities()
             .env
             .iter()
             .map(|name| match self.env.get(name) {
@@ -43,7 +43,7 @@ impl Grants {
                 )),
             })
             .collect::<Result<_, _>>()?;
-        let bundle_files = match (manifest.capabilities.bundle_files, self.bundle_files) {
+        let bundle_files = match (manifest.capabilities().bundle_files, self.bundle_files) {
             (false, _) => None,
             (true, false) => {
                 return Err("declares capability `bundle-files`, which this host does not grant; grant it \
@@ -60,7 +60,8 @@ impl Grants {
 }
 
 /// Writes `files` into a new private temporary directory, each file
-/// read-only. Paths were checked by the bundle reader to stay inside it.
+/// read-only. Paths were checked to stay inside it when the bundle was
+/// read or made ([`crate::Bundle::new`]).
 fn write_read_only(files: &[BundleFile]) -> std::io::Result<tempfile::TempDir> {
     let dir = tempfile::Builder::new().prefix("paddock-bundle-files-").tempdir()?;
     for file in files {

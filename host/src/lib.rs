@@ -65,7 +65,7 @@ pub use hooks::{Hook, HookDecl, HookInput, HookRun, Location, RunContext, Unknow
 pub use manifest::{Capabilities, Manifest, ManifestError};
 pub use outcome::{FailureCause, HookFailure, Outcome, OutcomeRecord, Status};
 pub use plugin::{ComponentCheck, ExportedInterface, LoadStats, Plugin};
-pub use plugin_set::{FailurePolicy, PluginConfig, PluginSet, PluginSetBuilder, Session};
+pub use plugin_set::{FailurePolicy, ParamsError, PluginConfig, PluginSet, PluginSetBuilder, Session};
 pub use sandbox::Limits;
 pub use types::{ActionReport, Deployment, ParamValue, Parameters};
-pub use validate::OutputRules;
+pub use validate::{OutputProblem, OutputRules};

@@ -8,6 +8,12 @@ pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
 /// Longest plugin name accepted.
 pub const MAX_NAME_LEN: usize = 64;
 
+/// Most hook names `hooks:` may list.
+pub const MAX_DECLARED_HOOKS: usize = 256;
+
+/// Longest hook name `hooks:` may list.
+pub const MAX_HOOK_NAME_LEN: usize = 64;
+
 /// Component path used when the manifest names none.
 pub const DEFAULT_COMPONENT_PATH: &str = "plugin.wasm";
 
@@ -26,25 +32,24 @@ pub const MANIFEST_FILE: &str = "plugin-manifest.yaml";
 /// capabilities:               # optional; each grant must also be allowed by the embedder
 ///   env: [HTTP_PROXY]
 ///   bundle-files: true        # read-only view of the bundle's `files/` at `/bundle`
+/// hooks: [deploy, job-runtime-env-vars]  # optional: the hooks the plugin says it implements
 /// ```
+///
+/// Built only by [`Manifest::parse`], so every manifest a [`crate::Bundle`]
+/// holds has passed the same checks, whoever made it; the fields are read
+/// through accessors.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Manifest {
-    /// Plugin name, unique within a plugin set.
-    pub name: String,
-    /// Plugin version.
-    pub version: semver::Version,
-    /// A link to the plugin's page.
-    pub url: Option<String>,
-    /// Execution order: lowest first, ties in configured order.
-    pub priority: i32,
-    /// One-line description for operators.
-    pub description: Option<String>,
-    /// Path of the WebAssembly component inside the bundle.
-    pub component: String,
-    /// What the plugin asks to be granted beyond the default sandbox. Each
-    /// grant must also be allowed by the embedder, or loading fails.
+    name: String,
+    version: semver::Version,
+    url: Option<String>,
+    priority: i32,
+    description: Option<String>,
+    component: String,
     #[serde(skip_serializing_if = "Capabilities::is_empty")]
-    pub capabilities: Capabilities,
+    capabilities: Capabilities,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hooks: Option<Vec<String>>,
 }
 
 /// Grants a plugin declares it needs. Everything is denied by default.
@@ -122,6 +127,8 @@ struct RawManifest {
     capabilities: Capabilities,
     #[serde(default)]
     requires: Option<serde_yaml::Value>,
+    #[serde(default)]
+    hooks: Option<Vec<String>>,
 }
 
 impl Manifest {
@@ -164,6 +171,9 @@ impl Manifest {
         validate_capabilities(&raw.capabilities)?;
         let component = raw.component.unwrap_or_else(|| DEFAULT_COMPONENT_PATH.to_string());
         validate_component_path(&component)?;
+        if let Some(hooks) = &raw.hooks {
+            validate_declared_hooks(hooks)?;
+        }
         Ok(Manifest {
             name: raw.name,
             version,
@@ -172,7 +182,51 @@ impl Manifest {
             description: raw.description,
             component,
             capabilities: raw.capabilities,
+            hooks: raw.hooks,
         })
+    }
+
+    /// Plugin name, unique within a plugin set.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Plugin version.
+    pub fn version(&self) -> &semver::Version {
+        &self.version
+    }
+
+    /// A link to the plugin's page.
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
+
+    /// Execution order: lowest first, ties in configured order.
+    pub fn priority(&self) -> i32 {
+        self.priority
+    }
+
+    /// One-line description for operators.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// Path of the WebAssembly component inside the bundle.
+    pub fn component(&self) -> &str {
+        &self.component
+    }
+
+    /// What the plugin asks to be granted beyond the default sandbox. Each
+    /// grant must also be allowed by the embedder, or loading fails.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    /// The hook names the manifest's `hooks:` lists, in its order; `None`
+    /// when it has no `hooks:`. Only their form is checked here, not that
+    /// this host knows them or that the component exports them.
+    pub fn declared_hooks(&self) -> Option<&[String]> {
+        self.hooks.as_deref()
     }
 
     /// Serialises the manifest back to YAML (used when writing bundles).
@@ -214,6 +268,42 @@ pub(crate) fn name_problem(name: &str) -> Option<String> {
     } else {
         None
     }
+}
+
+/// `hooks:` entries are kebab-case names, each once, and few enough that a
+/// manifest cannot make every later check of them expensive.
+fn validate_declared_hooks(hooks: &[String]) -> Result<(), ManifestError> {
+    let problem = |problem: String| ManifestError::Field { field: "hooks", problem };
+    if hooks.len() > MAX_DECLARED_HOOKS {
+        return Err(problem(format!(
+            "lists {} hooks; the limit is {MAX_DECLARED_HOOKS}; list each hook the plugin implements once",
+            hooks.len()
+        )));
+    }
+    for (index, name) in hooks.iter().enumerate() {
+        let wrong = if name.is_empty() {
+            Some("is empty".to_string())
+        } else if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            Some("must start with a lowercase letter".to_string())
+        } else if let Some(bad) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+            Some(format!("contains {bad:?}; only lowercase letters, digits and '-' are allowed"))
+        } else if name.len() > MAX_HOOK_NAME_LEN {
+            Some(format!("is {} characters long; the limit is {MAX_HOOK_NAME_LEN}", name.len()))
+        } else {
+            None
+        };
+        if let Some(wrong) = wrong {
+            return Err(problem(format!(
+                "entry {} `{}` {wrong}; write kebab-case hook names like `dockerfile-injection`",
+                index + 1,
+                crate::sanitize::for_terminal(name, 80)
+            )));
+        }
+        if hooks[..index].contains(name) {
+            return Err(problem(format!("entry {} `{name}` is listed twice; list each hook once", index + 1)));
+        }
+    }
+    Ok(())
 }
 
 fn validate_capabilities(capabilities: &Capabilities) -> Result<(), ManifestError> {
@@ -289,10 +379,13 @@ mod tests {
             b"name: skynet-watcher\nversion: 1.2.3\nurl: https://github.com/TheRacetrack/racetrack\npriority: -1\n",
         )
         .unwrap();
-        assert_eq!(m.name, "skynet-watcher");
-        assert_eq!(m.version, semver::Version::new(1, 2, 3));
-        assert_eq!(m.priority, -1);
-        assert_eq!(m.component, "plugin.wasm");
+        assert_eq!(m.name(), "skynet-watcher");
+        assert_eq!(m.version(), &semver::Version::new(1, 2, 3));
+        assert_eq!(m.url(), Some("https://github.com/TheRacetrack/racetrack"));
+        assert_eq!(m.priority(), -1);
+        assert_eq!(m.description(), None);
+        assert_eq!(m.component(), "plugin.wasm");
+        assert_eq!(m.declared_hooks(), None);
     }
 
     #[test]
@@ -312,7 +405,7 @@ mod tests {
                 .contains("not an environment variable name")
         );
         let m = Manifest::parse(b"name: a\nversion: 1.0.0\ncapabilities:\n  env: [HTTP_PROXY]\n").unwrap();
-        assert_eq!(m.capabilities.env, ["HTTP_PROXY"]);
+        assert_eq!(m.capabilities().env, ["HTTP_PROXY"]);
     }
 
     #[test]
@@ -342,5 +435,60 @@ mod tests {
             assert!(error.contains(&format!("field `{field}`")), "{error}");
         }
         assert!(Manifest::parse("name: a\nversion: 1.0.0\ndescription: Grüße, 日本\n".as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn declared_hooks_are_kebab_case_names_each_listed_once() {
+        let m =
+            Manifest::parse(b"name: a\nversion: 1.0.0\nhooks: [dockerfile-injection, job-runtime-env-vars, v2-hook]\n")
+                .unwrap();
+        assert_eq!(
+            m.declared_hooks(),
+            Some(&["dockerfile-injection", "job-runtime-env-vars", "v2-hook"].map(String::from)[..])
+        );
+        let none = Manifest::parse(b"name: a\nversion: 1.0.0\nhooks: []\n").unwrap();
+        assert_eq!(none.declared_hooks(), Some(&[][..]));
+        // Not checked against this host's hooks: a later hook is not an error.
+        assert!(Manifest::parse(b"name: a\nversion: 1.0.0\nhooks: [post-job-delete]\n").is_ok());
+
+        let long = "h".repeat(MAX_HOOK_NAME_LEN + 1);
+        assert!(Manifest::parse(format!("name: a\nversion: 1.0.0\nhooks: [{}]\n", "h".repeat(64)).as_bytes()).is_ok());
+        for (hooks, expected) in [
+            ("[\"\"]", "entry 1 `` is empty"),
+            ("[deploy, Deploy]", "entry 2 `Deploy` must start with a lowercase letter"),
+            ("[1st-hook]", "entry 1 `1st-hook` must start with a lowercase letter"),
+            ("[-deploy]", "must start with a lowercase letter"),
+            ("[job_runtime_env_vars]", "entry 1 `job_runtime_env_vars` contains '_'"),
+            ("[\"deploy now\"]", "contains ' '"),
+            ("[\"d\\e[2J\"]", "contains '\\u{1b}'"),
+            (&format!("[{long}]"), "is 65 characters long; the limit is 64"),
+            ("[deploy, destroy, deploy]", "entry 3 `deploy` is listed twice; list each hook once"),
+        ] {
+            let error = err(&format!("name: a\nversion: 1.0.0\nhooks: {hooks}\n"));
+            assert!(error.starts_with("plugin-manifest.yaml field `hooks` "), "{hooks}: {error}");
+            assert!(error.contains(expected), "{hooks}: expected `{expected}` in: {error}");
+            assert!(!error.chars().any(crate::sanitize::is_unsafe_for_terminal), "{hooks}: {error:?}");
+        }
+        assert!(err("name: a\nversion: 1.0.0\nhooks: [deploy, \"\"]\n").contains("write kebab-case hook names"));
+        assert!(err("name: a\nversion: 1.0.0\nhooks: deploy\n").contains("hooks"));
+        assert!(err("name: a\nversion: 1.0.0\nhooks: [[deploy]]\n").contains("hooks"));
+
+        let many: Vec<String> = (0..=MAX_DECLARED_HOOKS).map(|i| format!("hook-{i}")).collect();
+        let error = err(&format!("name: a\nversion: 1.0.0\nhooks: [{}]\n", many.join(", ")));
+        assert!(error.contains("lists 257 hooks; the limit is 256"), "{error}");
+        let most = &many[..MAX_DECLARED_HOOKS];
+        let m = Manifest::parse(format!("name: a\nversion: 1.0.0\nhooks: [{}]\n", most.join(", ")).as_bytes()).unwrap();
+        assert_eq!(m.declared_hooks().map(<[String]>::len), Some(MAX_DECLARED_HOOKS));
+    }
+
+    #[test]
+    fn to_yaml_round_trips_and_writes_hooks_only_when_present() {
+        let plain = Manifest::parse(b"name: a\nversion: 1.0.0\n").unwrap();
+        assert!(!plain.to_yaml().contains("hooks"), "{}", plain.to_yaml());
+        assert_eq!(Manifest::parse(plain.to_yaml().as_bytes()).unwrap(), plain);
+        let declaring =
+            Manifest::parse(b"name: a\nversion: 1.0.0\ncapabilities: {bundle-files: true}\nhooks: [deploy]\n").unwrap();
+        assert!(declaring.to_yaml().contains("hooks:\n- deploy\n"), "{}", declaring.to_yaml());
+        assert_eq!(Manifest::parse(declaring.to_yaml().as_bytes()).unwrap(), declaring);
     }
 }

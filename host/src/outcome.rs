@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::hooks::Hook;
+use crate::validate::OutputProblem;
 
 /// What one plugin did in one hook run.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,7 +149,7 @@ pub enum FailureCause {
     },
     /// The hook returned a value that breaks Paddock's output rules.
     #[error("returned an invalid value: {0}")]
-    InvalidOutput(String),
+    InvalidOutput(OutputProblem),
     /// The plugin could not be instantiated.
     #[error("could not be instantiated: {0}")]
     Instantiate(String),

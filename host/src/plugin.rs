@@ -123,7 +123,7 @@ impl Plugin {
         grants: PluginGrants,
     ) -> Plugin {
         Plugin {
-            name: Arc::from(bundle.manifest.name.as_str()),
+            name: Arc::from(bundle.manifest.name()),
             manifest: bundle.manifest,
             component_sha256: bundle.component_sha256,
             component_size: bundle.component.len(),
@@ -142,7 +142,7 @@ impl Plugin {
 
     /// Manifest name.
     pub fn name(&self) -> &str {
-        &self.manifest.name
+        self.manifest.name()
     }
 
     pub(crate) fn shared_name(&self) -> Arc<str> {
@@ -151,7 +151,7 @@ impl Plugin {
 
     /// Manifest version.
     pub fn version(&self) -> &semver::Version {
-        &self.manifest.version
+        self.manifest.version()
     }
 
     /// Lowercase hex sha256 of the component.
@@ -164,7 +164,8 @@ impl Plugin {
         self.component_size
     }
 
-    /// Bundle size in bytes.
+    /// Bundle size in bytes; 0 for a bundle made in memory
+    /// ([`crate::Bundle::new`]).
     pub fn archive_size(&self) -> u64 {
         self.archive_size
     }

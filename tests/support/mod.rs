@@ -116,10 +116,15 @@ pub fn misbehaving_bundle_with(name: &str, extra: &str) -> PathBuf {
 /// YAML and `files` shipped under `files/`.
 pub fn misbehaving_bundle_with_files(name: &str, extra: &str, files: &[paddock::BundleFile]) -> PathBuf {
     let manifest = Manifest::parse(format!("name: {name}\nversion: 0.0.1\n{extra}").as_bytes()).expect("manifest");
-    let out = out_dir().join(format!("{name}.zip"));
-    paddock::Bundle::write(&manifest, &component_bytes("misbehaving"), files, &out, &paddock::BundleLimits::default())
-        .expect("write bundle");
-    out
+    write_bundle(manifest, component_bytes("misbehaving"), files, &out_dir().join(format!("{name}.zip")))
+}
+
+/// Writes a bundle of `manifest`, `component` and `files` to `out`.
+pub fn write_bundle(manifest: Manifest, component: Vec<u8>, files: &[paddock::BundleFile], out: &Path) -> PathBuf {
+    let limits = paddock::BundleLimits::default();
+    let bundle = paddock::Bundle::new(manifest, component, files.to_vec(), &limits).expect("bundle");
+    bundle.write(out, &limits).expect("write bundle");
+    out.to_path_buf()
 }
 
 /// The deployment context the tests pass to hooks.
@@ -209,9 +214,7 @@ pub fn wat_component_against(file_name: &str, edit: impl FnOnce(String) -> Strin
 /// A bundle of a WAT guest under `name`.
 pub fn wat_bundle(name: &str, component: &[u8]) -> PathBuf {
     let manifest = Manifest::parse(format!("name: {name}\nversion: 0.0.1\n").as_bytes()).expect("manifest");
-    let out = out_dir().join(format!("{name}.zip"));
-    paddock::Bundle::write(&manifest, component, &[], &out, &paddock::BundleLimits::default()).expect("write bundle");
-    out
+    write_bundle(manifest, component.to_vec(), &[], &out_dir().join(format!("{name}.zip")))
 }
 
 /// A component exporting only `dockerfile-injection`, whose start-up traps:

@@ -189,12 +189,13 @@ struct Staged {
 impl Staged {
     fn write(self, limits: &BundleLimits) -> Result<BundleSummary, BuildError> {
         let Staged { bundle, dir, out, .. } = self;
-        Bundle::write(&bundle.manifest, &bundle.component, &bundle.files, &out, limits)
+        bundle
+            .write(&out, limits)
             .map_err(|e| BuildError::Plugin { dir: dir.display().to_string(), problem: e.to_string() })?;
         Ok(BundleSummary {
-            component_size: bundle.component.len(),
-            component_sha256: bundle.component_sha256,
-            manifest: bundle.manifest,
+            component_size: bundle.component().len(),
+            component_sha256: bundle.component_sha256().to_string(),
+            manifest: bundle.manifest().clone(),
             path: out,
         })
     }
@@ -253,9 +254,9 @@ fn stage(
         .map_err(|e| build_error(e.to_string()))?;
     let files = shipped_files(dir, &manifest, limits).map_err(build_error)?;
 
-    let component_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&component));
-    let out =
-        out.map(Path::to_path_buf).unwrap_or_else(|| dir.join(format!("{}-{}.zip", manifest.name, manifest.version)));
+    let out = out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| dir.join(format!("{}-{}.zip", manifest.name(), manifest.version())));
     let inputs = [&manifest_path, &component_path]
         .into_iter()
         .cloned()
@@ -269,12 +270,8 @@ fn stage(
             )));
         }
     }
-    Ok(Staged {
-        bundle: Bundle { manifest, component, component_sha256, archive_size: 0, files },
-        origin,
-        dir: dir.to_path_buf(),
-        out,
-    })
+    let bundle = Bundle::new(manifest, component, files, limits).map_err(|e| build_error(e.to_string()))?;
+    Ok(Staged { bundle, origin, dir: dir.to_path_buf(), out })
 }
 
 /// The files under the plugin directory's `files/`, for a plugin that
@@ -285,7 +282,7 @@ fn shipped_files(dir: &Path, manifest: &Manifest, limits: &BundleLimits) -> Resu
     if !root.is_dir() {
         return Ok(Vec::new());
     }
-    if !manifest.capabilities.bundle_files {
+    if !manifest.capabilities().bundle_files {
         return Err(format!(
             "{} exists but the manifest does not declare `capabilities: bundle-files: true`; \
              declare it so the plugin can read them, or remove the folder",

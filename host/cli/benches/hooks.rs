@@ -199,8 +199,7 @@ fn distinct_bundle(name: &str, component: &[u8], copy: usize) -> std::path::Path
     bytes.extend(payload);
     let manifest = paddock::Manifest::parse(format!("name: {name}\nversion: 0.0.1\n").as_bytes()).expect("manifest");
     let out = support::workspace_root().join("target").join("test-bundles").join(format!("{name}.zip"));
-    paddock::Bundle::write(&manifest, &bytes, &[], &out, &paddock::BundleLimits::default()).expect("write bundle");
-    out
+    support::write_bundle(manifest, bytes, &[], &out)
 }
 
 /// Runs one workload for a profiler. On-demand allocation: valgrind cannot

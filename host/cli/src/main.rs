@@ -342,8 +342,8 @@ fn bundle(
     let summary = bundle_plugin_dir(&host, plugin_dir, &source, out.as_deref())?;
     emit(&format!(
         "bundled {} {} -> {} (component {} bytes, sha256 {})\n",
-        summary.manifest.name,
-        summary.manifest.version,
+        summary.manifest.name(),
+        summary.manifest.version(),
         shown(&summary.path),
         summary.component_size,
         summary.component_sha256

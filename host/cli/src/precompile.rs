@@ -25,9 +25,10 @@ pub fn run(host: &Host, bundles: &[PathBuf]) -> Result<ExitCode> {
         // plugins before deciding what to grant them.
         let checked = host
             .read_bundle(bundle)
-            .and_then(|read| Ok((host.check_bundle(&read, &bundle.display().to_string())?, read.manifest)));
+            .and_then(|read| Ok((host.check_bundle(&read, &bundle.display().to_string())?, read)));
         let line = match checked {
-            Ok((check, manifest)) => {
+            Ok((check, read)) => {
+                let manifest = read.manifest();
                 let stats = check.load_stats;
                 let how = match stats.origin {
                     CompileOrigin::FromCache => "already cached",
@@ -35,7 +36,7 @@ pub fn run(host: &Host, bundles: &[PathBuf]) -> Result<ExitCode> {
                     CompileOrigin::Compiled => "compiled, but the cache could not be written",
                     CompileOrigin::AlreadyLoaded => "same component as one above",
                 };
-                format!("{} {}: {how} in {} ms", manifest.name, manifest.version, stats.compile_time.as_millis())
+                format!("{} {}: {how} in {} ms", manifest.name(), manifest.version(), stats.compile_time.as_millis())
             }
             Err(error) => {
                 failed = true;

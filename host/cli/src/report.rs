@@ -47,7 +47,7 @@ pub fn runs_text(set: &PluginSet, runs: &[HookRun], base_image: &str) -> anyhow:
     let mut out = String::new();
     let _ = writeln!(out, "Plugins in execution order:");
     for (plugin, id) in set.plugins() {
-        let _ = writeln!(out, "  {:>4}  {id} ({} {})", plugin.manifest().priority, plugin.name(), plugin.version());
+        let _ = writeln!(out, "  {:>4}  {id} ({} {})", plugin.manifest().priority(), plugin.name(), plugin.version());
     }
     for run in runs {
         let _ = writeln!(out, "\n== {} ==", run.hook());
@@ -92,35 +92,36 @@ pub struct InspectJson<'a> {
 
 pub fn inspect_json<'a>(bundle: &'a Bundle, check: &'a ComponentCheck) -> InspectJson<'a> {
     InspectJson {
-        manifest: &bundle.manifest,
-        component_sha256: &bundle.component_sha256,
-        component_size: bundle.component.len(),
-        bundle_size: bundle.archive_size,
-        shipped_files: bundle.files.iter().map(|file| file.path.as_str()).collect(),
+        manifest: bundle.manifest(),
+        component_sha256: bundle.component_sha256(),
+        component_size: bundle.component().len(),
+        bundle_size: bundle.archive_size(),
+        shipped_files: bundle.files().iter().map(|file| file.path.as_str()).collect(),
         check,
     }
 }
 
 pub fn inspect_text(bundle: &Bundle, check: &ComponentCheck) -> String {
-    let manifest = &bundle.manifest;
+    let manifest = bundle.manifest();
     let mut out = String::new();
-    let _ = writeln!(out, "name:        {}", manifest.name);
-    let _ = writeln!(out, "version:     {}", manifest.version);
-    let _ = writeln!(out, "priority:    {}", manifest.priority);
-    if let Some(url) = &manifest.url {
+    let _ = writeln!(out, "name:        {}", manifest.name());
+    let _ = writeln!(out, "version:     {}", manifest.version());
+    let _ = writeln!(out, "priority:    {}", manifest.priority());
+    if let Some(url) = manifest.url() {
         let _ = writeln!(out, "url:         {url}");
     }
-    if let Some(description) = &manifest.description {
+    if let Some(description) = manifest.description() {
         let _ = writeln!(out, "description: {description}");
     }
-    let _ = writeln!(out, "component:   {} ({} bytes)", manifest.component, bundle.component.len());
-    let _ = writeln!(out, "sha256:      {}", bundle.component_sha256);
-    let _ = writeln!(out, "bundle size: {} bytes", bundle.archive_size);
-    if !manifest.capabilities.env.is_empty() {
-        let _ = writeln!(out, "asks for env: {}", manifest.capabilities.env.join(", "));
+    let _ = writeln!(out, "component:   {} ({} bytes)", manifest.component(), bundle.component().len());
+    let _ = writeln!(out, "sha256:      {}", bundle.component_sha256());
+    let _ = writeln!(out, "bundle size: {} bytes", bundle.archive_size());
+    let capabilities = manifest.capabilities();
+    if !capabilities.env.is_empty() {
+        let _ = writeln!(out, "asks for env: {}", capabilities.env.join(", "));
     }
-    if manifest.capabilities.bundle_files {
-        let _ = writeln!(out, "asks for bundle-files: {} files shipped", bundle.files.len());
+    if capabilities.bundle_files {
+        let _ = writeln!(out, "asks for bundle-files: {} files shipped", bundle.files().len());
     }
     let _ = writeln!(out, "targets:     {}", check.paddock_packages().join(", "));
     let hooks: Vec<&str> = check.hooks.iter().map(|hook| hook.name()).collect();

@@ -230,8 +230,8 @@ fn served_list() -> String {
 
 pub(super) fn load_error(bundle: &Bundle, source: &str, problem: String) -> Error {
     Error::Load {
-        plugin: bundle.manifest.name.clone(),
-        version: bundle.manifest.version.to_string(),
+        plugin: bundle.manifest.name().to_string(),
+        version: bundle.manifest.version().to_string(),
         origin: source.to_string(),
         problem,
     }

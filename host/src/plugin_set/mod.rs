@@ -20,7 +20,7 @@ use crate::outcome::Outcome;
 use crate::plugin::Plugin;
 use crate::types::Parameters;
 
-pub use params::parameters_from_yaml;
+pub use params::{ParamsError, parameters_from_yaml_str};
 pub use scan::bundle_files;
 pub use session::Session;
 
@@ -145,7 +145,7 @@ impl PluginSetBuilder {
                 });
             }
         }
-        self.entries.sort_by_key(|entry| entry.plugin.manifest().priority);
+        self.entries.sort_by_key(|entry| entry.plugin.manifest().priority());
         Ok(PluginSet { host: self.host, entries: self.entries, policy: self.policy })
     }
 }

@@ -53,7 +53,7 @@ impl Session<'_> {
                 plugin: entry.plugin.name().to_string(),
                 id: entry.id.clone(),
                 version: entry.plugin.version().clone(),
-                priority: entry.plugin.manifest().priority,
+                priority: entry.plugin.manifest().priority(),
                 status,
             });
         }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::error::Error;
 
-use super::params::parameters_from_yaml;
+use super::params::{parameters_from_mapping, parse_keeping_tags};
 use super::{PluginConfig, PluginSetBuilder, check_id};
 
 /// Plugin-set file: Orbit's `<team>-plugins.yaml` in Paddock's shape.
@@ -55,7 +55,7 @@ impl PluginSetBuilder {
                 check_id(id, || format!("entry {} of plugin-set file {origin}", index + 1))?;
             }
             let plugin = self.host.load_file(&base.join(&entry.bundle))?;
-            let parameters = parameters_from_yaml(&entry.parameters)
+            let parameters = parameters_from_mapping(&entry.parameters)
                 .map_err(|problem| set_error(format!("plugin `{}`: {problem}", plugin.name())))?;
             self = self.add(plugin, PluginConfig { id: entry.id, parameters })?;
         }
@@ -63,27 +63,10 @@ impl PluginSetBuilder {
     }
 }
 
-/// Parses a plugin-set file so that no YAML tag on a parameter is lost.
-/// serde_yaml resolves `!!str`, `!!int`, `!!float`, `!!bool` and `!!null`
-/// but reads a scalar under any other `!!` tag (`!!binary`,
-/// `!!python/object:...`) as a plain string, dropping the tag. Bound to
-/// the local handle, every `!!` tag reaches [`parameters_from_yaml`] as a
-/// tagged value, which it refuses.
+/// Parses a plugin-set file so that no YAML tag on a parameter is lost
+/// (see [`parse_keeping_tags`]).
 fn parse_set_file(text: &str) -> Result<SetFile, String> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let is_document_start = |line: &str| line.starts_with('%') || line == "---" || line.starts_with("--- ");
-    let opens_with_marker = text
-        .lines()
-        .find(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
-        .is_some_and(is_document_start);
-    let rebound = format!("%TAG !! !\n{}{text}", if opens_with_marker { "" } else { "---\n" });
-    serde_yaml::from_str(&rebound).map_err(|rebound_error| {
-        // Error positions must be those of the file as written.
-        match serde_yaml::from_str::<SetFile>(text) {
-            Err(error) => error.to_string(),
-            Ok(_) => rebound_error.to_string(),
-        }
-    })
+    parse_keeping_tags(text)
 }
 
 #[cfg(test)]
@@ -93,7 +76,7 @@ mod parameter_tests {
 
     fn parameters(yaml: &str) -> Result<Parameters, String> {
         let set = parse_set_file(&format!("plugins:\n  - bundle: a.zip\n    parameters:\n{yaml}"))?;
-        parameters_from_yaml(&set.plugins[0].parameters)
+        parameters_from_mapping(&set.plugins[0].parameters).map_err(|error| error.to_string())
     }
 
     #[test]
@@ -130,7 +113,7 @@ mod parameter_tests {
             ("      list: [a, 1]\n", "is a list with an item that is not a string"),
             ("      nothing:\n", "is empty (null)"),
             ("      nested: {a: 1}\n", "parameter `nested` must be a string"),
-            ("      1: x\n", "parameter names must be plain strings"),
+            ("      1: x\n", "parameter name `1` is not a plain string"),
         ] {
             let error = parameters(yaml).expect_err(yaml);
             assert!(error.contains(expected), "{yaml}: {error}");
