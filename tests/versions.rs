@@ -136,3 +136,32 @@ fn another_major_version_a_changed_interface_and_an_unknown_interface_are_refuse
     assert!(error.contains("exports `paddock:orbit/frobnicate@0.2.0`, which this host does not serve"), "{error}");
     assert!(error.contains("`orbit-unknown` 0.0.1"), "the error names the plugin and version: {error}");
 }
+
+/// The team-labels component in a bundle whose manifest says `hooks`.
+fn team_labels_declaring(name: &str, hooks: &str) -> std::path::PathBuf {
+    let manifest =
+        paddock::Manifest::parse(format!("name: {name}\nversion: 0.2.0\nhooks: {hooks}\n").as_bytes()).unwrap();
+    let out = tempfile::tempdir().unwrap().keep().join(format!("{name}.zip"));
+    support::write_bundle(manifest, support::component_bytes("team-labels"), &[], &out)
+}
+
+#[test]
+fn a_manifest_declaring_hooks_must_name_exactly_what_the_component_exports() {
+    let host = support::host();
+    let exact = host.load_file(&team_labels_declaring("declares-both", "[job-runtime-env-vars, dockerfile-injection]"));
+    assert!(exact.is_ok(), "{:?}", exact.err());
+
+    let error =
+        host.load_file(&team_labels_declaring("declares-more", "[dockerfile-injection, job-runtime-env-vars, deploy]"));
+    let error = error.unwrap_err().to_string();
+    assert!(error.contains("field `hooks` declares `deploy` but the component does not export it"), "{error}");
+
+    let error =
+        host.load_file(&team_labels_declaring("declares-less", "[dockerfile-injection]")).unwrap_err().to_string();
+    assert!(error.contains("does not declare `job-runtime-env-vars`, which the component exports"), "{error}");
+    assert!(error.contains("`declares-less` 0.2.0"), "{error}");
+
+    let error = host.load_file(&team_labels_declaring("declares-unknown", "[dockerfile-injection, frobnicate]"));
+    let error = error.unwrap_err().to_string();
+    assert!(error.contains("unknown hook `frobnicate`; the hooks are: dockerfile-injection"), "{error}");
+}

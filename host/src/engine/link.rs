@@ -175,6 +175,39 @@ fn hook_exports(
     Ok(found)
 }
 
+/// A manifest's `hooks:` must name exactly the hooks the component
+/// exports: the Python and JavaScript builds make the component's world
+/// from it, and an operator reads it to know what a plugin does.
+pub(super) fn check_declared_hooks(bundle: &Bundle, linked: &Linked) -> Result<(), String> {
+    let Some(declared) = bundle.manifest().declared_hooks() else {
+        return Ok(());
+    };
+    let names = |hooks: &[Hook]| hooks.iter().map(|hook| format!("`{hook}`")).collect::<Vec<_>>().join(", ");
+    let mut hooks = Vec::with_capacity(declared.len());
+    for name in declared {
+        let hook = name.parse::<Hook>().map_err(|unknown| format!("plugin-manifest.yaml field `hooks`: {unknown}"))?;
+        hooks.push(hook);
+    }
+    let implemented = linked.implemented();
+    let undeclared: Vec<Hook> = implemented.iter().copied().filter(|hook| !hooks.contains(hook)).collect();
+    let missing: Vec<Hook> = hooks.iter().copied().filter(|hook| !implemented.contains(hook)).collect();
+    if missing.is_empty() && undeclared.is_empty() {
+        return Ok(());
+    }
+    let mut problems = Vec::new();
+    if !missing.is_empty() {
+        problems.push(format!("declares {} but the component does not export it", names(&missing)));
+    }
+    if !undeclared.is_empty() {
+        problems.push(format!("does not declare {}, which the component exports", names(&undeclared)));
+    }
+    Err(format!(
+        "plugin-manifest.yaml field `hooks` {}; list exactly the hooks the plugin implements ({}), or remove the field",
+        problems.join(" and "),
+        if implemented.is_empty() { "none".to_string() } else { names(&implemented) }
+    ))
+}
+
 /// `package/interface` and the version of `package/interface@version`.
 fn split_version(name: &str) -> (&str, &str) {
     name.split_once('@').unwrap_or((name, ""))

@@ -127,6 +127,7 @@ impl Host {
     /// manifest declares; `source` names where it came from in errors.
     pub fn load_bundle(&self, bundle: Bundle, source: &str) -> Result<Plugin, Error> {
         let (linked, stats) = self.link(&bundle, source)?;
+        link::check_declared_hooks(&bundle, &linked).map_err(|problem| load_error(&bundle, source, problem))?;
         let grants = self
             .inner
             .config
@@ -141,6 +142,7 @@ impl Host {
     /// capabilities its manifest declares are granted.
     pub fn check_bundle(&self, bundle: &Bundle, source: &str) -> Result<ComponentCheck, Error> {
         let (linked, load_stats) = self.link(bundle, source)?;
+        link::check_declared_hooks(bundle, &linked).map_err(|problem| load_error(bundle, source, problem))?;
         Ok(ComponentCheck {
             load_stats,
             exports: linked.exports.clone(),
