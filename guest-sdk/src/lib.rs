@@ -1,37 +1,48 @@
 //! # Paddock guest SDK
 //!
-//! Write a Paddock plugin in Rust: implement [`Plugin`] for a type, overriding
-//! only the hooks you need, and call [`export_plugin!`] once. Hooks you do not
-//! override are reported to the host as "not implemented" and the host shows
-//! them as skipped.
+//! Write a Paddock plugin in Rust: implement the `Guest` trait of each hook
+//! you provide, and name those hooks once in [`export_hooks!`]. The hooks
+//! are grouped by the tool they come from ([`orbit`], [`racetrack`]); what
+//! they share (the plugin's context, the deployment, reports, errors,
+//! logging) is in [`common`]. The component exports exactly the hooks you
+//! name, so the host skips every other hook without instantiating the
+//! plugin.
 //!
 //! A complete plugin (`src/lib.rs` of a crate with `crate-type = ["cdylib"]`),
 //! built with `paddock bundle` or `cargo build --release --target wasm32-wasip2`:
 //!
 //! ```
-//! use paddock_guest::{HookContext, HookResult, Plugin, export_plugin, log, shell};
+//! use paddock_guest::common::{Deployment, HookResult, PluginContext, log};
+//! use paddock_guest::{export_hooks, orbit, shell};
 //!
 //! struct HelloWorld;
 //!
-//! impl Plugin for HelloWorld {
-//!     fn dockerfile_injection(ctx: &HookContext) -> HookResult<Vec<String>> {
-//!         log::info(&format!("injecting for team {}", ctx.deployment.team));
-//!         let greeting = shell::quote(ctx.text("greeting").unwrap_or("Hello World!"));
+//! impl orbit::dockerfile_injection::Guest for HelloWorld {
+//!     fn dockerfile_injection(plugin: PluginContext, deployment: Deployment) -> HookResult<Vec<String>> {
+//!         log::info(&format!("injecting for team {}", deployment.team));
+//!         let greeting = shell::quote(plugin.text("greeting").unwrap_or("Hello World!"));
 //!         Ok(vec![format!("RUN echo {greeting} > /home/jovyan/hello-world-plugin.txt")])
 //!     }
 //! }
 //!
-//! export_plugin!(HelloWorld);
+//! export_hooks!(HelloWorld: orbit::dockerfile_injection);
 //! # fn main() {}
 //! ```
 //!
-//! A hook fails by returning [`HookError::failed`]; the host reports the
-//! message with the plugin's name, version and the hook. A panic also fails
-//! the hook, and its message reaches the host, but a returned error is the
-//! polite way.
+//! A hook fails by returning [`common::HookError::failed`]; the host
+//! reports the message with the plugin's name, version and the hook. A
+//! panic also fails the hook, and its message reaches the host, but a
+//! returned error is the polite way.
 //!
 //! Parameters come from whoever configures the plugin: put them into
 //! commands through [`shell::quote`], never bare.
+//!
+//! ## Plugins for 0.1.0
+//!
+//! Plugins written against `paddock:plugin@0.1.0` implement [`Plugin`]
+//! (every hook has a default that reports "not implemented") and call
+//! [`export_plugin!`]; their component exports all five hooks. They keep
+//! building and loading unchanged, and run in one set with 0.2 plugins.
 
 #![warn(missing_docs)]
 
@@ -175,11 +186,9 @@ macro_rules! export_plugin {
 /// Exports a plugin type as the component's implementation of the 0.2
 /// hooks it names, and of nothing else: the component exports exactly
 /// those interfaces, so the host skips every other hook without
-/// instantiating the plugin. Call it once, at the root of the plugin crate.
-///
-/// ```ignore
-/// paddock_guest::export_hooks!(MyPlugin: orbit::dockerfile_injection, racetrack::job_runtime_env_vars);
-/// ```
+/// instantiating the plugin. Call it once, at the root of the plugin crate,
+/// e.g. `export_hooks!(MyPlugin: orbit::dockerfile_injection, racetrack::job_runtime_env_vars)`
+/// (see the crate docs for a whole plugin).
 #[macro_export]
 macro_rules! export_hooks {
     ($plugin:ident: $($tool:ident::$hook:ident),+ $(,)?) => {
