@@ -126,6 +126,52 @@ fn a_changed_byte_anywhere_in_an_entry_is_caught_before_it_is_loaded() {
 }
 
 #[test]
+fn an_entry_or_engine_directory_that_is_a_symlink_is_never_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache_dir = dir.path().join("cache");
+    let host = host_with_cache(&cache_dir);
+    let bundle = sample_bundle("hello-world");
+    let plugin = host.load_file(&bundle).unwrap();
+    let entry = entry_path(host.cache().unwrap(), plugin.component_sha256());
+    let expected = env_vars(&host, plugin);
+
+    // A good entry moved out of the cache, linked back in its place: only
+    // the link makes it look like the cache's, so it must not be read.
+    let elsewhere = dir.path().join("elsewhere.cwasm");
+    std::fs::rename(&entry, &elsewhere).unwrap();
+    let outside = std::fs::read(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &entry).unwrap();
+    let other = host_with_cache(&cache_dir);
+    let reloaded = other.load_file(&bundle).unwrap();
+    assert_eq!(reloaded.load_stats().origin, CompileOrigin::CompiledAndCached);
+    assert_eq!(env_vars(&other, reloaded), expected);
+    // Paddock's atomic write replaced the link itself, not what it points at.
+    assert!(std::fs::symlink_metadata(&entry).unwrap().file_type().is_file());
+    assert_eq!(std::fs::read(&elsewhere).unwrap(), outside);
+    assert_eq!(host_with_cache(&cache_dir).load_file(&bundle).unwrap().load_stats().origin, CompileOrigin::FromCache);
+
+    // An engine directory replaced by a link to one outside the cache is
+    // neither read nor written through.
+    let engine_dir = entry.parent().unwrap().to_path_buf();
+    let outside_dir = dir.path().join("outside-engine");
+    std::fs::rename(&engine_dir, &outside_dir).unwrap();
+    std::fs::remove_file(outside_dir.join(entry.file_name().unwrap())).unwrap();
+    std::os::unix::fs::symlink(&outside_dir, &engine_dir).unwrap();
+    let listing = |dir: &std::path::Path| {
+        let mut files: Vec<_> = walk(dir).into_iter().map(|path| (std::fs::read(&path).unwrap(), path)).collect();
+        files.sort();
+        files
+    };
+    let before = listing(&outside_dir);
+    let other = host_with_cache(&cache_dir);
+    let reloaded = other.load_file(&bundle).unwrap();
+    assert_eq!(reloaded.load_stats().origin, CompileOrigin::Compiled, "compiled, and the cache left unwritten");
+    assert_eq!(env_vars(&other, reloaded), expected);
+    assert_eq!(listing(&outside_dir), before);
+    assert!(std::fs::symlink_metadata(&engine_dir).unwrap().file_type().is_symlink(), "the link is left alone");
+}
+
+#[test]
 fn swapped_entries_are_recompiled_not_run_as_each_other() {
     let dir = tempfile::tempdir().unwrap();
     let host = host_with_cache(dir.path());

@@ -7,7 +7,9 @@
 //! Deserializing runs native code, so an entry is trusted only when
 //! - the cache directory and the entry's engine directory belong to the
 //!   user running Paddock and nobody else can write them ([`CompileCache::check`]),
-//! - the entry is a regular file (never a symlink) owned by that user, and
+//! - the entry is a regular file (never a symlink) owned by that user, as
+//!   the opened file says (it is opened without following links, then
+//!   checked, so nothing can be swapped in between), and
 //! - its header holds the sha256 the host recorded when it wrote the entry,
 //!   over the entry's key (component sha256, engine) and the whole artefact,
 //!   so a flipped byte, a truncated file or two swapped entries are caught
@@ -15,9 +17,13 @@
 //!
 //! Anything else is recompiled, with a warning, and replaced.
 
+use std::fs::File;
 use std::hash::Hasher;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -186,8 +192,9 @@ impl CompileCache {
         let engine_dir = Self::engine_dir_name(engine);
         let key = EntryKey { component_sha256: sha256, engine_dir: &engine_dir };
         let dir = self.dir.join(&engine_dir);
-        let path = dir.join(format!("{sha256}.{ENTRY_EXTENSION}"));
-        match self.read_verified(&dir, &path, &key) {
+        let file_name = format!("{sha256}.{ENTRY_EXTENSION}");
+        let path = dir.join(&file_name);
+        match self.read_verified(&dir, &file_name, &key) {
             Ok(Some(artefact)) => {
                 // SAFETY: the artefact is byte for byte what `store` wrote from
                 // `Component::serialize` on an engine with this compatibility
@@ -213,22 +220,34 @@ impl CompileCache {
         Ok((component, origin))
     }
 
-    /// The entry's bytes, header included, when it exists and passes every
-    /// check; `None` when there is none; why not otherwise.
-    fn read_verified(&self, dir: &Path, path: &Path, key: &EntryKey<'_>) -> Result<Option<Vec<u8>>, String> {
+    /// The bytes of entry `file_name` in `dir`, header included, when it
+    /// exists and passes every check; `None` when there is none; why not
+    /// otherwise.
+    fn read_verified(&self, dir: &Path, file_name: &str, key: &EntryKey<'_>) -> Result<Option<Vec<u8>>, String> {
         // The root may be a symlink the user set up (so it is followed);
         // the engine directory and the entry are Paddock's own, never links.
+        // Both are checked on what was opened, and the entry is opened in the
+        // directory that was checked, so no path can be swapped in between.
         let Some(root) = existing(std::fs::metadata(&self.dir))? else { return Ok(None) };
-        let Some(engine_dir) = existing(std::fs::symlink_metadata(dir))? else { return Ok(None) };
-        for (dir, metadata) in [(self.dir.as_path(), &root), (dir, &engine_dir)] {
-            safe_dir(metadata).map_err(|problem| format!("is not used: {} {problem}", dir.display()))?;
-        }
-        let Some(metadata) = existing(std::fs::symlink_metadata(path))? else { return Ok(None) };
+        safe_dir(&root).map_err(|problem| format!("is not used: {} {problem}", self.dir.display()))?;
+        let not_used = |problem: String| format!("is not used: {} {problem}", dir.display());
+        let Some(engine_dir) = open_no_follow(None, dir, OFlags::DIRECTORY).map_err(not_used)? else {
+            return Ok(None);
+        };
+        safe_dir(&engine_dir.metadata().map_err(|e| not_used(e.to_string()))?).map_err(not_used)?;
+        let Some(entry) = open_no_follow(Some(&engine_dir), Path::new(file_name), OFlags::empty())? else {
+            return Ok(None);
+        };
+        let metadata = entry.metadata().map_err(|e| e.to_string())?;
         if !metadata.file_type().is_file() {
             return Err("is not a regular file".into());
         }
         owned_by_me(&metadata)?;
-        let bytes = fsutil::read_regular_capped(path, MAX_ENTRY_BYTES).map_err(|e| e.to_string())?;
+        let mut bytes = Vec::new();
+        entry.take(MAX_ENTRY_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot be read: {e}"))?;
+        if bytes.len() as u64 > MAX_ENTRY_BYTES {
+            return Err(format!("is larger than the limit of {MAX_ENTRY_BYTES} bytes"));
+        }
         if bytes.len() < HEADER_LEN || &bytes[..MAGIC.len()] != MAGIC {
             return Err("has no Paddock header (damaged, or written by another program)".into());
         }
@@ -242,6 +261,13 @@ impl CompileCache {
         let artefact = component.serialize().map_err(|e| e.to_string())?;
         create_private_dir(&self.dir)?;
         create_private_dir(dir)?;
+        // Creating accepts a link to a directory in its place; writing
+        // through one would put the entry wherever it points.
+        let engine_dir = std::fs::symlink_metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        if engine_dir.file_type().is_symlink() {
+            return Err(format!("{} is a symbolic link, not a directory Paddock made", dir.display()));
+        }
+        safe_dir(&engine_dir).map_err(|problem| format!("{} {problem}", dir.display()))?;
         // A unique partial file, then an atomic rename: concurrent hosts may
         // race to store the same entry and readers never see a partial file.
         let name = fsutil::unique_name(key.component_sha256, PARTIAL_EXTENSION);
@@ -348,6 +374,25 @@ fn existing(metadata: std::io::Result<std::fs::Metadata>) -> Result<Option<std::
     }
 }
 
+/// Opens `name` (in `dir` when given) read-only without following a
+/// symlink at `name` and without blocking on a FIFO; `None` when nothing is
+/// there. `flags` adds to those, e.g. [`OFlags::DIRECTORY`].
+fn open_no_follow(dir: Option<&File>, name: &Path, flags: OFlags) -> Result<Option<File>, String> {
+    let flags = flags | OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let opened = match dir {
+        Some(dir) => rustix::fs::openat(dir, name, flags, Mode::empty()),
+        None => rustix::fs::open(name, flags, Mode::empty()),
+    };
+    match opened {
+        Ok(fd) => Ok(Some(File::from(fd))),
+        Err(Errno::NOENT) => Ok(None),
+        // What O_NOFOLLOW answers for a link.
+        Err(Errno::LOOP) => Err("is a symbolic link, not a file Paddock wrote".into()),
+        Err(Errno::NOTDIR) => Err("is not a directory".into()),
+        Err(errno) => Err(std::io::Error::from(errno).to_string()),
+    }
+}
+
 /// Owned by the current user and writable by nobody else.
 fn safe_dir(metadata: &std::fs::Metadata) -> Result<(), String> {
     if !metadata.is_dir() {
@@ -400,5 +445,24 @@ mod tests {
         assert_eq!(entry_kind(&format!(".{sha}.{}-0.tmp", std::process::id())), Some(EntryKind::LivePartial));
         assert_eq!(entry_kind(".other.1-0.tmp"), None);
         assert_eq!(entry_kind("README"), None);
+    }
+
+    #[test]
+    fn entries_are_opened_without_following_links_or_blocking_on_fifos() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        std::fs::write(&target, b"x").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("link")).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(dir.path().join("fifo")).status().unwrap().success());
+        let open = |name: &str| open_no_follow(None, &dir.path().join(name), OFlags::empty());
+        assert!(open("target").unwrap().is_some());
+        assert!(open("missing").unwrap().is_none());
+        assert_eq!(open("link").unwrap_err(), "is a symbolic link, not a file Paddock wrote");
+        let fifo = open("fifo").unwrap().expect("opened at once");
+        assert!(!fifo.metadata().unwrap().is_file());
+        let parent = open_no_follow(None, dir.path(), OFlags::DIRECTORY).unwrap().unwrap();
+        assert!(open_no_follow(Some(&parent), Path::new("target"), OFlags::empty()).unwrap().is_some());
+        assert!(open_no_follow(Some(&parent), Path::new("link"), OFlags::empty()).is_err());
+        assert_eq!(open_no_follow(None, &target, OFlags::DIRECTORY).unwrap_err(), "is not a directory");
     }
 }
