@@ -71,14 +71,12 @@ fn a_bundle_made_in_memory_hashes_its_own_component_and_follows_the_reader_rules
     let error = Bundle::new(manifest(), hello.clone(), Vec::new(), &small).unwrap_err();
     assert!(matches!(error, BundleError::EntryTooLarge { limit: 8, .. }), "{error}");
     let file = |path: &str| paddock::BundleFile { path: path.into(), contents: b"x".to_vec() };
-    let error = Bundle::new(manifest(), EMPTY_COMPONENT.to_vec(), vec![file("a.txt")], &limits).unwrap_err();
-    assert!(error.to_string().contains("does not declare `capabilities: bundle-files: true`"), "{error}");
-    let declaring =
-        || paddock::Manifest::parse(b"name: crafted\nversion: 1.0.0\ncapabilities:\n  bundle-files: true\n").unwrap();
+    // Shipped files are the host's to read (templates, charts) whether or
+    // not the plugin may read them too.
     let error =
-        Bundle::new(declaring(), EMPTY_COMPONENT.to_vec(), vec![file("a.txt"), file("a.txt")], &limits).unwrap_err();
+        Bundle::new(manifest(), EMPTY_COMPONENT.to_vec(), vec![file("a.txt"), file("a.txt")], &limits).unwrap_err();
     assert!(error.to_string().contains("same path"), "{error}");
-    let shipped = Bundle::new(declaring(), EMPTY_COMPONENT.to_vec(), vec![file("a.txt")], &limits).unwrap();
+    let shipped = Bundle::new(manifest(), EMPTY_COMPONENT.to_vec(), vec![file("a.txt")], &limits).unwrap();
     assert_eq!(shipped.files(), [file("a.txt")]);
 }
 
@@ -294,7 +292,7 @@ fn an_embedder_can_refuse_socket_imports_at_load() {
 }
 
 #[test]
-fn shipped_files_are_read_only_when_declared_and_within_their_budget() {
+fn shipped_files_are_read_within_their_budget_whether_or_not_the_plugin_may_read_them() {
     let declaring = b"name: crafted\nversion: 1.0.0\ncapabilities:\n  bundle-files: true\n";
     let big = vec![b'x'; 40 << 10];
     let bundle = |manifest: &'static [u8]| {
@@ -307,13 +305,11 @@ fn shipped_files_are_read_only_when_declared_and_within_their_budget() {
     };
     let limits = BundleLimits { max_files_bytes: 64 << 10, ..BundleLimits::default() };
 
-    // Undeclared: the files are neither inflated nor counted.
-    let read_undeclared = Bundle::from_bytes(&bundle(GOOD_MANIFEST), &limits).unwrap();
-    assert!(read_undeclared.files().is_empty());
-
-    // Declared: 80 KiB together is over the 64 KiB budget, though each file fits.
-    let error = Bundle::from_bytes(&bundle(declaring), &limits).unwrap_err().to_string();
-    assert_eq!(error, "bundle entry `files/ (all files together)` inflates beyond 65536 bytes");
+    // 80 KiB together is over the 64 KiB budget, though each file fits.
+    for manifest in [GOOD_MANIFEST, declaring] {
+        let error = Bundle::from_bytes(&bundle(manifest), &limits).unwrap_err().to_string();
+        assert_eq!(error, "bundle entry `files/ (all files together)` inflates beyond 65536 bytes");
+    }
 
     let roomy = BundleLimits { max_files_bytes: 100 << 10, ..limits };
     let read = Bundle::from_bytes(&bundle(declaring), &roomy).unwrap();

@@ -172,9 +172,28 @@ fn bundle_ships_files_that_a_granted_plugin_reads_at_run_time() {
 
     std::fs::write(dir.path().join("plugin-manifest.yaml"), "name: shipper\nversion: 1.0.0\n").unwrap();
     let output = bundle();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("does not declare `capabilities: bundle-files: true`"), "{}", stderr(&output));
-    assert!(!zip.exists(), "nothing is written for a refused bundle");
+    // Shipped for the host to read (templates, charts); the plugin itself
+    // cannot see them without the capability.
+    assert!(output.status.success(), "{}", stderr(&output));
+    let set_file = dir.path().join("set.yaml");
+    std::fs::write(
+        &set_file,
+        format!(
+            "plugins:\n  - bundle: {}\n    parameters: {{mode: bundle-files, path: templates/banner.txt}}\n",
+            zip.display()
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "deploy", "--set", set_file.to_str().unwrap(), "--format", "json"];
+        args.extend(extra);
+        paddock(&args)
+    };
+    let unseen = run(&["--grant-bundle-files"]);
+    assert!(unseen.status.success(), "{}", stderr(&unseen));
+    let json: serde_json::Value = serde_json::from_slice(&unseen.stdout).unwrap();
+    let summary = json[0]["value"]["summary"].as_str().unwrap();
+    assert!(summary.starts_with("denied: "), "the plugin cannot read what it did not ask for: {summary}");
 
     let manifest = "name: shipper\nversion: 1.0.0\ncapabilities:\n  bundle-files: true\n";
     std::fs::write(dir.path().join("plugin-manifest.yaml"), manifest).unwrap();
@@ -190,20 +209,6 @@ fn bundle_ships_files_that_a_granted_plugin_reads_at_run_time() {
     assert_eq!(json["shipped_files"], serde_json::json!(["templates/banner.txt"]));
     assert_eq!(json["manifest"]["capabilities"]["bundle-files"], true);
 
-    let set_file = dir.path().join("set.yaml");
-    std::fs::write(
-        &set_file,
-        format!(
-            "plugins:\n  - bundle: {}\n    parameters: {{mode: bundle-files, path: templates/banner.txt}}\n",
-            zip.display()
-        ),
-    )
-    .unwrap();
-    let run = |extra: &[&str]| {
-        let mut args = vec!["run", "deploy", "--set", set_file.to_str().unwrap(), "--format", "json"];
-        args.extend(extra);
-        paddock(&args)
-    };
     let refused = run(&[]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(stderr(&refused).contains("--grant-bundle-files"), "{}", stderr(&refused));

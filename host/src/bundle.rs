@@ -20,8 +20,7 @@ pub struct BundleLimits {
     pub max_component_bytes: u64,
     /// Most entries (files and directories) a bundle may hold.
     pub max_entries: usize,
-    /// Largest total of inflated `files/` entries, read only for plugins
-    /// that declare `bundle-files`.
+    /// Largest total of inflated `files/` entries.
     pub max_files_bytes: u64,
 }
 
@@ -134,9 +133,8 @@ impl Bundle {
     /// store it: checked by the rules the reader applies with `limits`
     /// (component header and size, entry count, `files` paths, kinds and
     /// total size), so that what the host loads from it is what it would
-    /// load from its archive. `files` may be non-empty only when the
-    /// manifest declares `bundle-files`, since nobody could read them
-    /// otherwise. It has no archive yet, so [`Bundle::archive_size`] is 0.
+    /// load from its archive. It has no archive yet, so
+    /// [`Bundle::archive_size`] is 0.
     pub fn new(
         manifest: Manifest,
         component: Vec<u8>,
@@ -170,8 +168,7 @@ impl Bundle {
         self.archive_size
     }
 
-    /// The files under `files/`, when the manifest declares `bundle-files`
-    /// (otherwise a read archive's are not even inflated).
+    /// The files under `files/`.
     pub fn files(&self) -> &[BundleFile] {
         &self.files
     }
@@ -246,20 +243,20 @@ impl Bundle {
         let component = read_entry(&mut archive, manifest.component(), limits.max_component_bytes)?;
         check_component_preamble(manifest.component(), &component)?;
         let component_sha256 = sha256_hex(&component);
+        // Read for every plugin: the host renders templates and checks
+        // charts from them; the guest sees them only if granted `bundle-files`.
         let mut files = Vec::new();
-        if manifest.capabilities().bundle_files {
-            let mut budget = limits.max_files_bytes;
-            for (entry_name, path) in shipped_files {
-                let contents = read_entry(&mut archive, &entry_name, budget).map_err(|error| match error {
-                    BundleError::EntryTooLarge { .. } => BundleError::EntryTooLarge {
-                        name: format!("{BUNDLE_FILES_DIR}/ (all files together)"),
-                        limit: limits.max_files_bytes,
-                    },
-                    other => other,
-                })?;
-                budget -= contents.len() as u64;
-                files.push(BundleFile { path, contents });
-            }
+        let mut budget = limits.max_files_bytes;
+        for (entry_name, path) in shipped_files {
+            let contents = read_entry(&mut archive, &entry_name, budget).map_err(|error| match error {
+                BundleError::EntryTooLarge { .. } => BundleError::EntryTooLarge {
+                    name: format!("{BUNDLE_FILES_DIR}/ (all files together)"),
+                    limit: limits.max_files_bytes,
+                },
+                other => other,
+            })?;
+            budget -= contents.len() as u64;
+            files.push(BundleFile { path, contents });
         }
         Ok(Bundle { manifest, component, component_sha256, archive_size, files })
     }
@@ -338,12 +335,6 @@ fn check_before_writing(
             name: crate::sanitize::for_terminal(&entry_name, 200),
             reason: reason.into(),
         };
-        if !manifest.capabilities().bundle_files {
-            return Err(bad(
-                "the manifest does not declare `capabilities: bundle-files: true`, so the plugin could never \
-                 read it; declare it or leave the file out",
-            ));
-        }
         // The reader would reject the bundle (or read the file under
         // another name); refuse to write it instead.
         if normalized_path(&file.path).as_deref() != Some(file.path.as_str()) {

@@ -252,7 +252,7 @@ fn stage(
         .map_err(|e| build_error(format!("component {} {e}", component_path.display())))?;
     paddock::bundle::check_component_preamble(&component_path.display().to_string(), &component)
         .map_err(|e| build_error(e.to_string()))?;
-    let files = shipped_files(dir, &manifest, limits).map_err(build_error)?;
+    let files = shipped_files(dir, limits).map_err(build_error)?;
 
     let out = out
         .map(Path::to_path_buf)
@@ -274,20 +274,13 @@ fn stage(
     Ok(Staged { bundle, origin, dir: dir.to_path_buf(), out })
 }
 
-/// The files under the plugin directory's `files/`, for a plugin that
-/// declares `bundle-files`. Shipping them without the declaration is refused:
-/// the plugin could never read them.
-fn shipped_files(dir: &Path, manifest: &Manifest, limits: &BundleLimits) -> Result<Vec<BundleFile>, String> {
+/// The files under the plugin directory's `files/`: templates, charts and
+/// other content the host reads, and that the plugin itself reads at
+/// `/bundle` when it declares `bundle-files`.
+fn shipped_files(dir: &Path, limits: &BundleLimits) -> Result<Vec<BundleFile>, String> {
     let root = dir.join(BUNDLE_FILES_DIR);
     if !root.is_dir() {
         return Ok(Vec::new());
-    }
-    if !manifest.capabilities().bundle_files {
-        return Err(format!(
-            "{} exists but the manifest does not declare `capabilities: bundle-files: true`; \
-             declare it so the plugin can read them, or remove the folder",
-            root.display()
-        ));
     }
     let mut files = Vec::new();
     let mut budget_used = 0u64;
