@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
 use paddock::cache::{CompileCache, EntryKind};
 use paddock::{Deployment, FailurePolicy, Hook, Host, HostConfig, Limits, PluginSet};
@@ -105,9 +106,9 @@ enum Command {
 /// `paddock run`'s arguments.
 #[derive(clap::Args)]
 struct RunArgs {
-    /// deploy, destroy, dockerfile-injection, bootstrap-injection,
-    /// job-runtime-env-vars, or `all`.
-    hook: String,
+    /// The hook to run, or `all` for every hook, in the order listed, in one session.
+    #[arg(value_parser = HookArgParser)]
+    hook: HookArg,
     /// Bundles or directories of bundles (loaded in file-name order).
     #[arg(long, num_args = 1.., value_name = "PATH")]
     plugins: Vec<PathBuf>,
@@ -135,6 +136,44 @@ struct RunArgs {
     /// as python:3.11 (default: the context's image_name).
     #[arg(long, value_name = "IMAGE")]
     base_image: Option<String>,
+}
+
+/// `paddock run`'s HOOK.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HookArg {
+    /// Every hook, in `Hook::ALL` order.
+    All,
+    /// One hook.
+    One(Hook),
+}
+
+/// Parses HOOK by the library's rules (so `job_runtime_env_vars` works
+/// too) with its error, and lists the hooks in `--help` from `Hook::ALL`,
+/// so a hook added to the library shows up here without an edit.
+#[derive(Clone)]
+struct HookArgParser;
+
+impl TypedValueParser for HookArgParser {
+    type Value = HookArg;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<HookArg, clap::Error> {
+        let invalid = |message: String| clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{message}\n"));
+        let text = value.to_str().ok_or_else(|| invalid(format!("the hook {value:?} is not UTF-8 text")))?;
+        if text == "all" {
+            return Ok(HookArg::All);
+        }
+        text.parse::<Hook>().map(HookArg::One).map_err(|unknown| invalid(unknown.to_string()))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        let hooks = Hook::ALL.iter().map(|hook| PossibleValue::new(hook.name()));
+        Some(Box::new(hooks.chain([PossibleValue::new("all")])))
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -433,7 +472,10 @@ fn validate(config: HostConfig, bundles: &[PathBuf]) -> Result<ExitCode> {
 /// `paddock run`.
 fn run_hooks(config: HostConfig, args: RunArgs) -> Result<ExitCode> {
     let RunArgs { hook, plugins, set, context, format, fail_fast, timeout_ms, memory_mib, base_image } = args;
-    let hooks = if hook == "all" { Hook::ALL.to_vec() } else { vec![hook.parse::<Hook>()?] };
+    let hooks = match hook {
+        HookArg::All => Hook::ALL.to_vec(),
+        HookArg::One(hook) => vec![hook],
+    };
     if plugins.is_empty() && set.is_none() {
         bail!("no plugins given; pass --plugins PATH (a bundle or a directory of bundles) or --set FILE");
     }
@@ -487,7 +529,7 @@ fn run_hooks(config: HostConfig, args: RunArgs) -> Result<ExitCode> {
     });
     let runs = report::run_hooks(&plugin_set, &hooks, &deployment.into());
     emit(&match format {
-        Format::Json => format!("{}\n", report::runs_json(&runs, hook == "all", &base_image)?),
+        Format::Json => format!("{}\n", report::runs_json(&runs, hook == HookArg::All, &base_image)?),
         Format::Text => report::runs_text(&plugin_set, &runs, &base_image)?,
     })?;
     Ok(if report::all_succeeded(&runs) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
@@ -543,7 +585,30 @@ fn clean_up_on_signals() -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory as _;
+
     use super::*;
+
+    #[test]
+    fn run_takes_and_lists_every_hook_of_the_library_and_all() {
+        let help = Cli::command().find_subcommand_mut("run").expect("run").render_long_help().to_string();
+        for hook in Hook::ALL {
+            assert!(help.contains(hook.name()), "{hook} missing from: {help}");
+        }
+        assert!(help.contains(", all]"), "{help}");
+        let hook = |name: &str| match Cli::try_parse_from(["paddock", "run", name]).map(|cli| cli.command) {
+            Ok(Command::Run(args)) => Ok(args.hook),
+            Ok(_) => unreachable!("parsed as another command"),
+            Err(error) => Err(error.to_string()),
+        };
+        assert_eq!(hook("all"), Ok(HookArg::All));
+        for &each in Hook::ALL {
+            assert_eq!(hook(each.name()), Ok(HookArg::One(each)));
+        }
+        assert_eq!(hook("job_runtime_env_vars"), Ok(HookArg::One(Hook::JobRuntimeEnvVars)));
+        let error = hook("deploi").unwrap_err();
+        assert!(error.starts_with("error: unknown hook `deploi`; the hooks are: dockerfile-injection, "), "{error}");
+    }
 
     #[test]
     fn the_cache_being_off_says_why() {
