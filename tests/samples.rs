@@ -173,6 +173,7 @@ fn deploy_recorder_reports_what_it_was_asked_to_do() {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect(),
+        resources: Vec::new(),
     };
     assert_eq!(outcomes[0].status, Status::Ok(expected));
     assert_eq!(outcomes[0].id, "recorder");
@@ -201,7 +202,7 @@ fn a_plugin_reported_error_names_plugin_version_and_hook() {
 fn dynamic_run_matches_the_typed_call() {
     let set = set_of(&[("hello-world", PluginConfig::default()), ("docker-layers", PluginConfig::default())]);
     let typed = set.call::<hooks::DockerfileInjection>(&deployment());
-    let dynamic = set.run("dockerfile-injection".parse::<Hook>().unwrap(), &deployment().into());
+    let dynamic = set.run("dockerfile-injection".parse::<Hook>().unwrap(), &deployment().into()).unwrap();
     assert_eq!(dynamic.hook(), Hook::DockerfileInjection);
     let described = dynamic.described();
     assert_eq!(described.len(), typed.len());

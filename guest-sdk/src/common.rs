@@ -8,13 +8,19 @@ pub mod __bindings {
         inline: "package paddock:guest-common;
                  world common {
                      import paddock:common/types@0.2.0;
+                     import paddock:common/resources@0.2.0;
                      import paddock:common/logging@0.2.0;
+                     import paddock:orbit/plan@0.2.0;
+                     import paddock:racetrack/jobs@0.2.0;
                  }",
         additional_derives: [PartialEq],
         generate_all,
     });
 }
 
+pub use __bindings::paddock::common::resources::{
+    CloudformationStack, ContainerRun, DesiredResource, HelmRelease,
+};
 pub use __bindings::paddock::common::types::{ActionReport, Deployment, HookError, ParamValue, PluginContext};
 
 /// What every hook returns.
@@ -31,7 +37,7 @@ pub mod log {
 /// a plugin's component exports the union of the worlds of the hooks it
 /// names in [`crate::export_hooks!`], and nothing else.
 macro_rules! hook_bindings {
-    ($(#[$doc:meta])* $module:ident in $package:ident, $world:literal) => {
+    ($(#[$doc:meta])* $module:ident in $package:ident, $world:literal $(, uses [$($uses:literal: $types:path),+])?) => {
         $(#[$doc])*
         pub mod $module {
             #[doc(hidden)]
@@ -42,13 +48,14 @@ macro_rules! hook_bindings {
                     with: {
                         "paddock:common/types@0.2.0": crate::common::__bindings::paddock::common::types,
                         "paddock:common/logging@0.2.0": crate::common::__bindings::paddock::common::logging,
+                        $($($uses: $types,)+)?
                     },
                     pub_export_macro: true,
                     export_macro_name: "export",
                 });
             }
 
-            pub use __bindings::exports::paddock::$package::$module::Guest;
+            pub use __bindings::exports::paddock::$package::$module::*;
         }
     };
 }

@@ -1,8 +1,32 @@
 //! AWS Orbit Workbench's hooks (`paddock:orbit@0.2.0`, seed 001): implement
 //! a module's `Guest` trait for your plugin type and name the module in
-//! [`crate::export_hooks!`].
+//! [`crate::export_hooks!`]. `deploy`, `destroy`, `pre_hook` and
+//! `post_hook` return a [`ResourcePlan`]: a report and the resources the
+//! embedder creates or removes (a Helm release of a chart in your bundle's
+//! `files/`, a CloudFormation stack, Kubernetes manifests).
 
 use crate::common::hook_bindings;
+
+pub use crate::common::__bindings::paddock::orbit::plan::ResourcePlan;
+
+impl ResourcePlan {
+    /// A plan with a summary, no details and no resources.
+    pub fn new(summary: impl Into<String>) -> ResourcePlan {
+        ResourcePlan { summary: summary.into(), details: Vec::new(), resources: Vec::new() }
+    }
+
+    /// Adds a detail.
+    pub fn detail(mut self, key: impl Into<String>, value: impl Into<String>) -> ResourcePlan {
+        self.details.push((key.into(), value.into()));
+        self
+    }
+
+    /// Adds a resource.
+    pub fn resource(mut self, resource: crate::common::DesiredResource) -> ResourcePlan {
+        self.resources.push(resource);
+        self
+    }
+}
 
 hook_bindings! {
     /// `dockerfile-injection`: Dockerfile instructions for the team's image.
@@ -31,7 +55,8 @@ hook_bindings! {
      world orbit-deploy {
          import paddock:common/logging@0.2.0;
          export paddock:orbit/deploy@0.2.0;
-     }"
+     }",
+    uses ["paddock:common/resources@0.2.0": crate::common::__bindings::paddock::common::resources, "paddock:orbit/plan@0.2.0": crate::common::__bindings::paddock::orbit::plan]
 }
 
 hook_bindings! {
@@ -41,5 +66,28 @@ hook_bindings! {
      world orbit-destroy {
          import paddock:common/logging@0.2.0;
          export paddock:orbit/destroy@0.2.0;
-     }"
+     }",
+    uses ["paddock:common/resources@0.2.0": crate::common::__bindings::paddock::common::resources, "paddock:orbit/plan@0.2.0": crate::common::__bindings::paddock::orbit::plan]
+}
+
+hook_bindings! {
+    /// `pre-hook`: before the team's own resources are deployed.
+    pre_hook in orbit,
+    "package paddock:guest-orbit-pre-hook;
+     world orbit-pre-hook {
+         import paddock:common/logging@0.2.0;
+         export paddock:orbit/pre-hook@0.2.0;
+     }",
+    uses ["paddock:common/resources@0.2.0": crate::common::__bindings::paddock::common::resources, "paddock:orbit/plan@0.2.0": crate::common::__bindings::paddock::orbit::plan]
+}
+
+hook_bindings! {
+    /// `post-hook`: after the team's own resources are destroyed.
+    post_hook in orbit,
+    "package paddock:guest-orbit-post-hook;
+     world orbit-post-hook {
+         import paddock:common/logging@0.2.0;
+         export paddock:orbit/post-hook@0.2.0;
+     }",
+    uses ["paddock:common/resources@0.2.0": crate::common::__bindings::paddock::common::resources, "paddock:orbit/plan@0.2.0": crate::common::__bindings::paddock::orbit::plan]
 }

@@ -393,7 +393,7 @@ fn check_replaceable(out: &Path) -> Result<(), BundleError> {
 /// `raw` as `a/b/c` (empty and `.` parts dropped), or `None` when it is
 /// absolute, escapes the archive root, or uses a backslash, `:`, NUL or `..`
 /// anywhere. Entry names are read and shipped-file paths written through it.
-fn normalized_path(raw: &str) -> Option<String> {
+pub(crate) fn normalized_path(raw: &str) -> Option<String> {
     if raw.contains(['\\', '\0', ':']) || raw.starts_with('/') {
         return None;
     }

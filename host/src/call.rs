@@ -7,7 +7,7 @@ use wasmtime::component::Instance;
 use wasmtime::{Store, Trap};
 
 use crate::engine::{EPOCH_TICK, Host};
-use crate::hooks::wire::{ArgCache, CallArgs, Returned};
+use crate::hooks::wire::{ArgCache, CallArgs, CheckContext, Returned};
 use crate::hooks::{Hook, HookDecl};
 use crate::outcome::{FailureCause, HookFailure, Status};
 use crate::plugin::Plugin;
@@ -100,7 +100,8 @@ pub(crate) fn call_hook<H: HookDecl>(
         live.store.data_mut().begin_call(limits, H::HOOK.name());
         live.store.set_hostcall_fuel(limits.max_output_bytes);
         let args = CallArgs { plugin_id: target.id, parameters: target.parameters, input, cache: &mut live.args };
-        let result = invoke(&live.instance, &mut live.store, &export.index, args, host.output_rules()).await;
+        let check = CheckContext { rules: host.output_rules(), files: plugin.bundle_files() };
+        let result = invoke(&live.instance, &mut live.store, &export.index, args, &check).await;
         live.store.data().finish_logging();
         match result {
             Ok(returned) => Ok((live, returned)),

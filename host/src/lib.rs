@@ -30,7 +30,8 @@
 //! declares every hook once (its export, types, rules and merge), `call`
 //! calls exports and lifts results, [`plugin_set`] orders plugins and runs
 //! hooks across them, [`validate`] checks outputs,
-//! [`merge`] combines them.
+//! [`merge`] combines them, and [`state`] records what was applied to each
+//! target (plan, apply, the audit trail) in SQLite or PostgreSQL.
 //!
 //! This crate is the runtime alone: it spawns no processes and prints
 //! nothing (diagnostics go through `tracing`). Building plugins into bundles
@@ -47,13 +48,17 @@ mod error;
 pub mod fsutil;
 pub mod grants;
 pub mod hooks;
+pub mod jobtypes;
 pub mod manifest;
 pub mod merge;
 mod outcome;
 mod plugin;
 pub mod plugin_set;
+pub mod resources;
 pub mod sandbox;
 pub mod sanitize;
+pub mod templates;
+pub mod state;
 mod types;
 pub mod validate;
 
@@ -61,7 +66,7 @@ pub use bundle::{Bundle, BundleError, BundleFile, BundleLimits};
 pub use engine::{HOOKS_INTERFACE, Host, HostConfig, PoolSize, SocketImports};
 pub use error::Error;
 pub use grants::Grants;
-pub use hooks::{Hook, HookDecl, HookInput, HookRun, Location, RunContext, UnknownHook};
+pub use hooks::{Hook, HookDecl, HookInput, HookRun, Location, MissingInput, RunContext, UnknownHook};
 pub use manifest::{Capabilities, Manifest, ManifestError};
 pub use outcome::{FailureCause, HookFailure, Outcome, OutcomeRecord, Status};
 pub use plugin::{ComponentCheck, ExportedInterface, LoadStats, Plugin};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use wasmtime::component::{ComponentExportIndex, InstancePre};
 
-use crate::bundle::Bundle;
+use crate::bundle::{Bundle, BundleFile};
 use crate::cache::CompileOrigin;
 use crate::grants::PluginGrants;
 use crate::hooks::Hook;
@@ -38,6 +38,9 @@ pub struct Plugin {
     component_sha256: String,
     component_size: usize,
     archive_size: u64,
+    /// What the bundle ships under `files/`: templates, charts and content
+    /// the host reads (the guest sees them only if granted `bundle-files`).
+    files: Vec<BundleFile>,
     source: String,
     pub(crate) linked: Arc<Linked>,
     load_stats: LoadStats,
@@ -128,6 +131,7 @@ impl Plugin {
             component_sha256: bundle.component_sha256,
             component_size: bundle.component.len(),
             archive_size: bundle.archive_size,
+            files: bundle.files,
             source,
             linked,
             load_stats,
@@ -168,6 +172,11 @@ impl Plugin {
     /// ([`crate::Bundle::new`]).
     pub fn archive_size(&self) -> u64 {
         self.archive_size
+    }
+
+    /// The files the bundle ships under `files/`.
+    pub fn bundle_files(&self) -> &[BundleFile] {
+        &self.files
     }
 
     /// Where the bundle was loaded from.

@@ -188,7 +188,11 @@ impl WasiView for SandboxState {
 }
 
 impl v0_1::paddock::plugin::types::Host for SandboxState {}
+// Interfaces of types only: nothing to provide, but the linker wants them.
 impl v0_2::paddock::common::types::Host for SandboxState {}
+impl v0_2::paddock::common::resources::Host for SandboxState {}
+impl v0_2::paddock::orbit::plan::Host for SandboxState {}
+impl v0_2::paddock::racetrack::jobs::Host for SandboxState {}
 
 /// A guest's log level, whichever WIT version it logs through.
 #[derive(Debug, Clone, Copy)]

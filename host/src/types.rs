@@ -41,11 +41,17 @@ pub enum ParamValue {
 /// A plugin's parameters in configured order.
 pub type Parameters = Vec<(String, ParamValue)>;
 
-/// What a deploy or destroy hook reports having done.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What a hook that acts reports: a summary and details for the operator,
+/// and (from the 0.2 Orbit hooks on) the resources the embedder is to
+/// create or remove.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ActionReport {
     /// One-line summary.
     pub summary: String,
     /// Ordered key/value details.
     pub details: Vec<(String, String)>,
+    /// Resources to create (deploy, pre-hook) or remove (destroy,
+    /// post-hook), checked, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<crate::resources::Resource>,
 }

@@ -183,6 +183,11 @@ pub struct OutputRules {
     pub max_script_bytes: usize,
     /// Longest action report summary.
     pub max_summary_bytes: usize,
+    /// Largest Markdown documentation (Racetrack `markdown_docs`) or whole
+    /// Dockerfile (a rendered job-type template).
+    pub max_document_bytes: usize,
+    /// Limits and allow-lists for declarative resources.
+    pub resources: crate::resources::ResourceRules,
 }
 
 impl Default for OutputRules {
@@ -196,6 +201,8 @@ impl Default for OutputRules {
             max_dockerfile_line_bytes: 64 * 1024,
             max_script_bytes: 2 * 1024 * 1024,
             max_summary_bytes: 4 * 1024,
+            max_document_bytes: 256 * 1024,
+            resources: crate::resources::ResourceRules::default(),
         }
     }
 }
@@ -371,6 +378,49 @@ pub enum OutputProblem {
     /// A NUL byte in a report's summary or details.
     #[error("report contains a NUL byte")]
     ReportNul,
+    /// A declarative resource the host refuses.
+    #[error("resource {index}: {problem}")]
+    Resource {
+        /// 1-based position of the resource in the result (0: the list itself).
+        index: usize,
+        /// What is wrong with it.
+        problem: crate::resources::ResourceProblem,
+    },
+    /// A document (Markdown, a whole Dockerfile) over [`OutputRules::max_document_bytes`].
+    #[error("{what} is {bytes} bytes; the limit is {limit}")]
+    DocumentTooLarge {
+        /// What the document is.
+        what: String,
+        /// Its size.
+        bytes: usize,
+        /// Limit in force.
+        limit: usize,
+    },
+    /// A NUL byte in a document.
+    #[error("{what} contains a NUL byte")]
+    DocumentNul {
+        /// What the document is.
+        what: String,
+    },
+    /// A whole Dockerfile whose first instruction is not `FROM` (or `ARG`).
+    #[error("{what} does not start with FROM (or ARG before it)")]
+    NoFrom {
+        /// What the Dockerfile is.
+        what: String,
+    },
+    /// A job type or target listed wrongly.
+    #[error("{what} `{name}` {problem}")]
+    Listing {
+        /// What is listed (`job type`, `infrastructure target`).
+        what: &'static str,
+        /// Its name, sanitised.
+        name: String,
+        /// What is wrong and what to return.
+        problem: &'static str,
+    },
+    /// A file named in a result that the bundle does not ship.
+    #[error(transparent)]
+    BundleFile(crate::resources::ResourceProblem),
 }
 
 impl OutputRules {
@@ -428,6 +478,43 @@ impl OutputRules {
             return Err(OutputProblem::UnknownInstruction { line: number, text: text() });
         }
         Ok(())
+    }
+
+    /// Checks a text document (Markdown docs): size and NUL bytes.
+    pub fn check_document(&self, what: &str, text: &str) -> Result<(), OutputProblem> {
+        if text.len() > self.max_document_bytes {
+            return Err(OutputProblem::DocumentTooLarge {
+                what: what.to_string(),
+                bytes: text.len(),
+                limit: self.max_document_bytes,
+            });
+        }
+        if text.contains('\0') {
+            return Err(OutputProblem::DocumentNul { what: what.to_string() });
+        }
+        Ok(())
+    }
+
+    /// Checks a whole Dockerfile (a rendered job-type template): a
+    /// document whose first instruction is `FROM` (after `ARG`s), with no
+    /// heredoc anywhere (the same rule as for injected lines).
+    pub fn check_whole_dockerfile(&self, what: &str, text: &str) -> Result<(), OutputProblem> {
+        self.check_document(what, text)?;
+        for (number, line) in text.lines().enumerate() {
+            if !line.trim_start().starts_with('#') && has_heredoc(line) {
+                return Err(OutputProblem::Heredoc { line: number + 1, text: show(line) });
+            }
+        }
+        let first = text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .map(|line| line.split_whitespace().next().unwrap_or_default().to_ascii_uppercase())
+            .find(|keyword| keyword != "ARG");
+        if first.as_deref() == Some("FROM") {
+            return Ok(());
+        }
+        Err(OutputProblem::NoFrom { what: what.to_string() })
     }
 
     /// Checks environment variables from one plugin.
@@ -590,6 +677,7 @@ mod tests {
         let report = |summary: &str, details: &[(&str, &str)]| ActionReport {
             summary: summary.into(),
             details: details.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            resources: Vec::new(),
         };
         assert_eq!(rules.check_report(&report("ok", &[("k", "a\0")])), Err(OutputProblem::ReportNul));
         assert_eq!(

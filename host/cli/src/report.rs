@@ -4,14 +4,16 @@ use std::fmt::Write as _;
 
 use paddock::hooks::MergeInputs;
 use paddock::sanitize::for_terminal;
-use paddock::{Bundle, ComponentCheck, Hook, HookRun, PluginSet, RunContext, Status};
+use paddock::{Bundle, ComponentCheck, Hook, HookRun, MissingInput, PluginSet, RunContext, Status};
 use serde::Serialize;
 
 /// Runs the hooks in one session: one deployment, so each plugin keeps a
 /// warm instance across the hooks.
-pub fn run_hooks(set: &PluginSet, hooks: &[Hook], context: &RunContext) -> Vec<HookRun> {
+/// Hooks whose input the context lacks are not run; they come back apart.
+pub fn run_hooks(set: &PluginSet, hooks: &[Hook], context: &RunContext) -> (Vec<HookRun>, Vec<MissingInput>) {
     let mut session = set.session();
-    hooks.iter().map(|&hook| session.run(hook, context)).collect()
+    let (runs, missing): (Vec<_>, Vec<_>) = hooks.iter().map(|&hook| session.run(hook, context)).partition(Result::is_ok);
+    (runs.into_iter().filter_map(Result::ok).collect(), missing.into_iter().filter_map(Result::err).collect())
 }
 
 pub fn all_succeeded(runs: &[HookRun]) -> bool {

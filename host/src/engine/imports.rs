@@ -13,6 +13,8 @@ const PROVIDED_PACKAGES: &[(&str, &str)] = &[
     ("wasi:sockets", "0.2."),
     ("paddock:plugin", "0.1."),
     ("paddock:common", "0.2."),
+    ("paddock:orbit", "0.2."),
+    ("paddock:racetrack", "0.2."),
 ];
 
 impl Host {

@@ -42,8 +42,11 @@ pub mod orbit;
 pub mod racetrack;
 pub(crate) mod wire;
 
-pub use orbit::{BootstrapInjection, Deploy, Destroy, DockerfileInjection};
-pub use racetrack::JobRuntimeEnvVars;
+pub use orbit::{BootstrapInjection, Deploy, Destroy, DockerfileInjection, PostHook, PreHook};
+pub use racetrack::{
+    DeleteJob, DeployJob, InfrastructureTargets, JobLogs, JobRuntimeEnvVars, JobStatus, JobTypes, MarkdownDocs,
+    PostJobDelete, PostJobDeploy,
+};
 
 use wire::{Invoke, Typecheck};
 
@@ -81,27 +84,74 @@ pub(crate) mod sealed {
 /// A hook input: what a run chosen at run time takes from its
 /// [`RunContext`].
 pub trait HookInput: fmt::Debug + Clone + PartialEq + Send + Sync + 'static {
-    /// This input, from the context of a run.
-    fn from_context(context: &RunContext) -> Self;
+    /// The [`RunContext`] field it comes from, for errors.
+    const CONTEXT_FIELD: &'static str;
+    /// This input, from the context of a run, if the context has it.
+    fn from_context(context: &RunContext) -> Option<Self>;
 }
 
-impl HookInput for crate::types::Deployment {
-    fn from_context(context: &RunContext) -> Self {
-        context.deployment.clone()
+impl HookInput for () {
+    const CONTEXT_FIELD: &'static str = "(nothing)";
+    fn from_context(_: &RunContext) -> Option<()> {
+        Some(())
     }
 }
 
+/// Inputs held in a [`RunContext`] field.
+macro_rules! context_inputs {
+    ($($input:ty => $field:ident $(as $optional:ident)?),* $(,)?) => {$(
+        impl HookInput for $input {
+            const CONTEXT_FIELD: &'static str = stringify!($field);
+            fn from_context(context: &RunContext) -> Option<Self> {
+                context_inputs!(@get context.$field $(, $optional)?)
+            }
+        }
+    )*};
+    (@get $value:expr) => { Some($value.clone()) };
+    (@get $value:expr, optional) => { $value.clone() };
+}
+
+context_inputs! {
+    crate::types::Deployment => deployment,
+    racetrack::JobDeployed => job_deployed as optional,
+    racetrack::JobDeleted => job_deleted as optional,
+    racetrack::JobOnTarget => job_on_target as optional,
+    racetrack::ObservedJob => observed_job as optional,
+}
+
 /// What a run of hooks chosen at run time (`paddock run`, [`crate::Session::run`])
-/// passes to them: each hook takes its input from here.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// passes to them: each hook takes its input from here. A context file
+/// (`paddock run --context FILE`) holds the deployment's fields at the top
+/// and, for the Racetrack job hooks, these sections.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RunContext {
     /// Where deployment hooks run.
+    #[serde(flatten)]
     pub deployment: crate::types::Deployment,
+    /// For `post-job-deploy`.
+    pub job_deployed: Option<racetrack::JobDeployed>,
+    /// For `post-job-delete`.
+    pub job_deleted: Option<racetrack::JobDeleted>,
+    /// For `deploy-job`, `delete-job` and `job-logs`.
+    pub job_on_target: Option<racetrack::JobOnTarget>,
+    /// For `job-status`.
+    pub observed_job: Option<racetrack::ObservedJob>,
+}
+
+/// A hook chosen at run time whose input the [`RunContext`] lacks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("hook `{hook}` needs `{field}` in the context; add a `{field}:` section to the context file")]
+pub struct MissingInput {
+    /// The hook.
+    pub hook: Hook,
+    /// The context field it takes its input from.
+    pub field: &'static str,
 }
 
 impl From<crate::types::Deployment> for RunContext {
     fn from(deployment: crate::types::Deployment) -> RunContext {
-        RunContext { deployment }
+        RunContext { deployment, ..RunContext::default() }
     }
 }
 
@@ -285,8 +335,19 @@ hook_list! {
     orbit::DockerfileInjection,
     orbit::BootstrapInjection,
     racetrack::JobRuntimeEnvVars,
+    orbit::PreHook,
     orbit::Deploy,
     orbit::Destroy,
+    orbit::PostHook,
+    racetrack::PostJobDeploy,
+    racetrack::PostJobDelete,
+    racetrack::MarkdownDocs,
+    racetrack::JobTypes,
+    racetrack::InfrastructureTargets,
+    racetrack::DeployJob,
+    racetrack::DeleteJob,
+    racetrack::JobStatus,
+    racetrack::JobLogs,
 }
 
 impl Hook {
@@ -317,6 +378,14 @@ pub trait HookVisitor {
 
 /// The hooks interface of the first published package, `paddock:plugin@0.1.0`.
 pub const PLUGIN_0_1_HOOKS: &str = "paddock:plugin/hooks@0.1.0";
+
+/// A report as lines: the summary, its details, then its resources.
+pub(crate) fn describe_report(report: &crate::types::ActionReport) -> Vec<String> {
+    std::iter::once(report.summary.clone())
+        .chain(report.details.iter().map(|(key, value)| format!("  {key}: {value}")))
+        .chain(report.resources.iter().map(|resource| format!("  + {}", resource.describe())))
+        .collect()
+}
 
 /// For hooks whose outcomes are read plugin by plugin.
 pub(crate) fn no_merge<T>(_: &[Outcome<T>], _: &MergeInputs<'_>) -> Option<Result<MergedView, MergeError>> {

@@ -3,11 +3,16 @@
 //! destroyed. WIT: `paddock:orbit` (`wit/v0.2/deps/orbit.wit`), and
 //! `paddock:plugin/hooks@0.1.0` where 0.1.0 already had the hook.
 
-use crate::hooks::{MergeError, MergeInputs, MergedView, PLUGIN_0_1_HOOKS, declare_hook, no_merge};
+use wasmtime::component::{ComponentType, Lift, Lower};
+
+use crate::bindings::v0_1::paddock::plugin::types as wit01;
+use crate::hooks::wire::CheckContext;
+use crate::hooks::{MergeError, MergeInputs, MergedView, PLUGIN_0_1_HOOKS, declare_hook, describe_report, no_merge};
 use crate::merge;
 use crate::outcome::Outcome;
+use crate::resources::WireResource;
 use crate::types::{ActionReport, Deployment};
-use crate::validate::{OutputProblem, OutputRules};
+use crate::validate::OutputProblem;
 
 declare_hook! {
     /// `dockerfile-injection`: Dockerfile instructions for the image (Orbit
@@ -20,7 +25,7 @@ declare_hook! {
             v0_2("paddock:orbit/dockerfile-injection@0.2.0", Vec<String>),
             v0_1(PLUGIN_0_1_HOOKS, Vec<String>),
         ],
-        check: |rules, lines: Vec<String>| rules.check_dockerfile_lines(&lines).map(|()| lines),
+        check: |ctx, lines: Vec<String>| ctx.rules.check_dockerfile_lines(&lines).map(|()| lines),
         describe: |lines: &Vec<String>| lines.clone(),
         merge: |outcomes: &[Outcome<Vec<String>>], inputs: &MergeInputs<'_>| {
             Some(merge::render_dockerfile(inputs.base_image, outcomes).map_err(MergeError::from).map(|text| MergedView {
@@ -45,8 +50,8 @@ declare_hook! {
             v0_2("paddock:orbit/bootstrap-injection@0.2.0", Option<String>),
             v0_1(PLUGIN_0_1_HOOKS, Option<String>),
         ],
-        check: |rules, script: Option<String>| match script {
-            Some(text) => rules.check_script(&text).map(|()| Some(text)),
+        check: |ctx, script: Option<String>| match script {
+            Some(text) => ctx.rules.check_script(&text).map(|()| Some(text)),
             None => Ok(None),
         },
         describe: |script: &Option<String>| vec![match script {
@@ -72,43 +77,85 @@ declare_hook! {
 }
 
 declare_hook! {
-    /// `deploy`: actions when a team is deployed (Orbit `deploy`).
+    /// `deploy`: the team's own resources are being deployed (Orbit
+    /// `deploy`): a report and the resources to create.
     Deploy {
         name: "deploy",
         input: Deployment,
         output: ActionReport,
         exports: [
-            v0_2("paddock:orbit/deploy@0.2.0", crate::bindings::v0_2::paddock::common::types::ActionReport),
-            v0_1(PLUGIN_0_1_HOOKS, crate::bindings::v0_1::paddock::plugin::types::ActionReport),
+            v0_2("paddock:orbit/deploy@0.2.0", WirePlan),
+            v0_1(PLUGIN_0_1_HOOKS, wit01::ActionReport),
         ],
-        check: check_report,
+        check: check_plan,
         describe: describe_report,
         merge: no_merge,
     }
 }
 
 declare_hook! {
-    /// `destroy`: actions when a team is destroyed (Orbit `destroy`).
+    /// `destroy`: the team is being destroyed (Orbit `destroy`): a report
+    /// and the resources to remove.
     Destroy {
         name: "destroy",
         input: Deployment,
         output: ActionReport,
         exports: [
-            v0_2("paddock:orbit/destroy@0.2.0", crate::bindings::v0_2::paddock::common::types::ActionReport),
-            v0_1(PLUGIN_0_1_HOOKS, crate::bindings::v0_1::paddock::plugin::types::ActionReport),
+            v0_2("paddock:orbit/destroy@0.2.0", WirePlan),
+            v0_1(PLUGIN_0_1_HOOKS, wit01::ActionReport),
         ],
-        check: check_report,
+        check: check_plan,
         describe: describe_report,
         merge: no_merge,
     }
 }
 
-fn check_report(rules: &OutputRules, report: ActionReport) -> Result<ActionReport, OutputProblem> {
-    rules.check_report(&report).map(|()| report)
+declare_hook! {
+    /// `pre-hook`: before the team's own resources are deployed (Orbit's
+    /// pre hook; `custom_cfn` creates its CloudFormation stack here).
+    PreHook {
+        name: "pre-hook",
+        input: Deployment,
+        output: ActionReport,
+        exports: [v0_2("paddock:orbit/pre-hook@0.2.0", WirePlan)],
+        check: check_plan,
+        describe: describe_report,
+        merge: no_merge,
+    }
 }
 
-fn describe_report(report: &ActionReport) -> Vec<String> {
-    std::iter::once(report.summary.clone())
-        .chain(report.details.iter().map(|(key, value)| format!("  {key}: {value}")))
-        .collect()
+declare_hook! {
+    /// `post-hook`: after the team's own resources are destroyed (Orbit's
+    /// post hook; `custom_cfn` removes its stack here).
+    PostHook {
+        name: "post-hook",
+        input: Deployment,
+        output: ActionReport,
+        exports: [v0_2("paddock:orbit/post-hook@0.2.0", WirePlan)],
+        check: check_plan,
+        describe: describe_report,
+        merge: no_merge,
+    }
+}
+
+/// `paddock:orbit/plan.resource-plan`: a report and resources.
+#[derive(Debug, Clone, ComponentType, Lift, Lower)]
+#[component(record)]
+pub(crate) struct WirePlan {
+    summary: String,
+    details: Vec<(String, String)>,
+    resources: Vec<WireResource>,
+}
+
+impl From<wit01::ActionReport> for WirePlan {
+    fn from(report: wit01::ActionReport) -> WirePlan {
+        WirePlan { summary: report.summary, details: report.details, resources: Vec::new() }
+    }
+}
+
+fn check_plan(ctx: &CheckContext<'_>, plan: WirePlan) -> Result<ActionReport, OutputProblem> {
+    let resources = crate::resources::check(&ctx.rules.resources, ctx.files, plan.resources)
+        .map_err(|(index, problem)| OutputProblem::Resource { index, problem })?;
+    let report = ActionReport { summary: plan.summary, details: plan.details, resources };
+    ctx.rules.check_report(&report).map(|()| report)
 }

@@ -17,10 +17,11 @@ use wasmtime::Store;
 // wasmtime version is pinned exactly.
 use wasmtime::component::__internal::InstanceType;
 use wasmtime::component::types::ComponentFunc;
-use wasmtime::component::{ComponentExportIndex, ComponentType, Instance, Lift, Lower};
+use wasmtime::component::{ComponentExportIndex, ComponentNamedList, ComponentType, Instance, Lift, Lower};
 
 use crate::bindings::v0_1::paddock::plugin::types as wit01;
 use crate::bindings::v0_2::paddock::common::types as wit02;
+use crate::bundle::BundleFile;
 use crate::sandbox::SandboxState;
 use crate::types::{ActionReport, Deployment, ParamValue, Parameters};
 use crate::validate::{OutputProblem, OutputRules};
@@ -49,8 +50,15 @@ pub(crate) enum Returned<O> {
     Failed(String),
 }
 
+/// What checking a value may look at: the host's rules and the files the
+/// plugin's bundle ships (a chart or template a value names must exist).
+pub(crate) struct CheckContext<'a> {
+    pub(crate) rules: &'a OutputRules,
+    pub(crate) files: &'a [BundleFile],
+}
+
 /// Checks a hook's lifted value and turns it into the hook's output.
-pub(crate) type Check<C, O> = fn(&OutputRules, C) -> Result<O, OutputProblem>;
+pub(crate) type Check<C, O> = fn(&CheckContext<'_>, C) -> Result<O, OutputProblem>;
 
 /// A call of one export of hook input `I` and output `O`.
 pub(crate) type Invoke<I, O> = for<'a> fn(
@@ -58,7 +66,7 @@ pub(crate) type Invoke<I, O> = for<'a> fn(
     &'a mut Store<SandboxState>,
     &'a ComponentExportIndex,
     CallArgs<'a, I>,
-    &'a OutputRules,
+    &'a CheckContext<'a>,
 ) -> Pin<Box<dyn Future<Output = wasmtime::Result<Returned<O>>> + Send + 'a>>;
 
 /// Checks, at load, that an export has the type a shape calls it with.
@@ -115,7 +123,7 @@ macro_rules! lift_report {
     ($($wit:ident),*) => {$(
         impl From<$wit::ActionReport> for ActionReport {
             fn from(report: $wit::ActionReport) -> ActionReport {
-                ActionReport { summary: report.summary, details: report.details }
+                ActionReport { summary: report.summary, details: report.details, resources: Vec::new() }
             }
         }
     )*};
@@ -156,7 +164,7 @@ pub(crate) mod v0_1 {
         store: &mut Store<SandboxState>,
         index: &ComponentExportIndex,
         call: CallArgs<'_, I>,
-        rules: &OutputRules,
+        rules: &CheckContext<'_>,
         check: Check<C, O>,
     ) -> wasmtime::Result<Returned<O>>
     where
@@ -179,33 +187,73 @@ pub(crate) mod v0_1 {
     }
 }
 
-/// A hook input as the 0.2 packages carry it.
+/// A hook input as the 0.2 packages carry it: lowered once per input
+/// (then cached), and passed after the plugin context.
 pub(crate) trait Lower02: PartialEq + Clone + Send + Sync + 'static {
-    /// The WIT type.
-    type Wire: ComponentType + Lower + Send + Sync + 'static;
+    /// The input in its WIT form.
+    type Wire: Send + Sync + 'static;
+    /// The export's parameters: the plugin context, then the input (if any).
+    type Params<'a>: ComponentNamedList + Lower + Send + Sync;
     fn lower(&self) -> Self::Wire;
+    fn params<'a>(plugin: &'a wit02::PluginContext, wire: &'a Self::Wire) -> Self::Params<'a>;
+}
+
+/// Hooks that take nothing but the plugin context (`markdown-docs`).
+impl Lower02 for () {
+    type Wire = ();
+    type Params<'a> = (&'a wit02::PluginContext,);
+    fn lower(&self) {}
+    fn params<'a>(plugin: &'a wit02::PluginContext, (): &'a ()) -> Self::Params<'a> {
+        (plugin,)
+    }
 }
 
 impl Lower02 for Deployment {
     type Wire = wit02::Deployment;
+    type Params<'a> = (&'a wit02::PluginContext, &'a wit02::Deployment);
     fn lower(&self) -> wit02::Deployment {
         lower_deployment!(wit02, self)
     }
+    fn params<'a>(plugin: &'a wit02::PluginContext, wire: &'a wit02::Deployment) -> Self::Params<'a> {
+        (plugin, wire)
+    }
 }
+
+/// Inputs whose Paddock type is its own WIT type (derived `ComponentType`).
+macro_rules! lower_as_is {
+    ($($input:ty),*) => {$(
+        impl Lower02 for $input {
+            type Wire = $input;
+            type Params<'a> = (&'a wit02::PluginContext, &'a $input);
+            fn lower(&self) -> $input {
+                self.clone()
+            }
+            fn params<'a>(plugin: &'a wit02::PluginContext, wire: &'a $input) -> Self::Params<'a> {
+                (plugin, wire)
+            }
+        }
+    )*};
+}
+
+lower_as_is!(
+    crate::hooks::racetrack::JobDeployed,
+    crate::hooks::racetrack::JobDeleted,
+    crate::hooks::racetrack::JobOnTarget,
+    crate::hooks::racetrack::ObservedJob
+);
 
 /// The packages by tool from 0.2 on: `plugin-context` first, then the
 /// hook's input.
 pub(crate) mod v0_2 {
     use super::*;
 
-    type Params<'a, I> = (&'a wit02::PluginContext, &'a <I as Lower02>::Wire);
     type Results<W> = (Result<W, wit02::HookError>,);
 
     pub(crate) fn typecheck<I: Lower02, W: ComponentType + Lift>(
         func: &ComponentFunc,
         ty: &InstanceType<'_>,
     ) -> wasmtime::Result<()> {
-        func.typecheck::<Params<'static, I>, Results<W>>(ty)
+        func.typecheck::<I::Params<'static>, Results<W>>(ty)
     }
 
     pub(crate) async fn invoke<W, I, C, O>(
@@ -213,7 +261,7 @@ pub(crate) mod v0_2 {
         store: &mut Store<SandboxState>,
         index: &ComponentExportIndex,
         call: CallArgs<'_, I>,
-        rules: &OutputRules,
+        rules: &CheckContext<'_>,
         check: Check<C, O>,
     ) -> wasmtime::Result<Returned<O>>
     where
@@ -227,9 +275,9 @@ pub(crate) mod v0_2 {
             };
             (plugin, call.input.lower())
         });
-        let func = instance.get_typed_func::<Params<'_, I>, Results<W>>(&mut *store, index)?;
+        let func = instance.get_typed_func::<I::Params<'_>, Results<W>>(&mut *store, index)?;
         let (plugin, input) = &args.1;
-        let returned = func.call_async(&mut *store, (plugin, input)).await;
+        let returned = func.call_async(&mut *store, I::params(plugin, input)).await;
         keep(call.cache, args);
         Ok(match returned?.0 {
             Ok(value) => Returned::Value(check(rules, value.into())),

@@ -23,6 +23,7 @@ use crate::types::Parameters;
 pub use params::{ParamsError, parameters_from_yaml_str};
 pub use scan::bundle_files;
 pub use session::Session;
+pub use set_file::{SetFileEntry, read_set_file};
 
 /// What happens to the rest of a run when a plugin fails.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -109,7 +110,7 @@ impl PluginSet {
 
     /// Runs a hook chosen at run time, each plugin in a fresh instance, with
     /// its input taken from `context`.
-    pub fn run(&self, hook: Hook, context: &RunContext) -> HookRun {
+    pub fn run(&self, hook: Hook, context: &RunContext) -> Result<HookRun, crate::hooks::MissingInput> {
         self.fresh().run(hook, context)
     }
 }

@@ -3,7 +3,7 @@
 //! own methods.
 
 use crate::call::{self, CallTarget, LiveInstance};
-use crate::hooks::{Hook, HookDecl, HookInput, HookRun, HookVisitor, RunContext};
+use crate::hooks::{Hook, HookDecl, HookInput, HookRun, HookVisitor, MissingInput, RunContext};
 use crate::outcome::{FailureCause, Outcome, Status};
 
 use super::{FailurePolicy, PluginSet};
@@ -61,15 +61,17 @@ impl Session<'_> {
     }
 
     /// Runs a hook chosen at run time, with its input taken from `context`.
-    pub fn run(&mut self, hook: Hook, context: &RunContext) -> HookRun {
+    pub fn run(&mut self, hook: Hook, context: &RunContext) -> Result<HookRun, MissingInput> {
         struct Run<'s, 'a> {
             session: &'s mut Session<'a>,
             context: &'s RunContext,
         }
         impl HookVisitor for Run<'_, '_> {
-            type Output = HookRun;
-            fn visit<H: HookDecl>(self) -> HookRun {
-                HookRun::new::<H>(self.session.call::<H>(&H::Input::from_context(self.context)))
+            type Output = Result<HookRun, MissingInput>;
+            fn visit<H: HookDecl>(self) -> Result<HookRun, MissingInput> {
+                let input = H::Input::from_context(self.context)
+                    .ok_or(MissingInput { hook: H::HOOK, field: <H::Input as HookInput>::CONTEXT_FIELD })?;
+                Ok(HookRun::new::<H>(self.session.call::<H>(&input)))
             }
         }
         hook.visit(Run { session: self, context })
