@@ -18,9 +18,7 @@ pub mod __bindings {
     });
 }
 
-pub use __bindings::paddock::common::resources::{
-    CloudformationStack, ContainerRun, DesiredResource, HelmRelease,
-};
+pub use __bindings::paddock::common::resources::{CloudformationStack, ContainerRun, DesiredResource, HelmRelease};
 pub use __bindings::paddock::common::types::{ActionReport, Deployment, HookError, ParamValue, PluginContext};
 
 /// What every hook returns.

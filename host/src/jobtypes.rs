@@ -95,7 +95,10 @@ pub fn render(
         let dockerfile =
             crate::templates::render(files, &image.dockerfile_template, context).map_err(|e| fail(e.into()))?;
         rules
-            .check_whole_dockerfile(&format!("the Dockerfile rendered from `{}`", image.dockerfile_template), &dockerfile)
+            .check_whole_dockerfile(
+                &format!("the Dockerfile rendered from `{}`", image.dockerfile_template),
+                &dockerfile,
+            )
             .map_err(|problem| fail(RenderProblem::Dockerfile(problem)))?;
         images.push(RenderedImage {
             base_image,

@@ -157,10 +157,9 @@ impl Resource {
                 let names: Vec<String> = objects.iter().map(|o| format!("{}/{}", o.kind, o.name)).collect();
                 format!("kubernetes {}", names.join(", "))
             }
-            Resource::Helm(helm) => format!(
-                "helm release {} (chart {}) in namespace {}",
-                helm.release_name, helm.chart_dir, helm.namespace
-            ),
+            Resource::Helm(helm) => {
+                format!("helm release {} (chart {}) in namespace {}", helm.release_name, helm.chart_dir, helm.namespace)
+            }
             Resource::CloudFormation(stack) => {
                 format!("cloudformation stack {} (template {})", stack.stack_name, stack.template_path)
             }
@@ -302,10 +301,10 @@ fn kubernetes_objects(rules: &ResourceRules, yaml: &str) -> Result<Vec<Kubernete
             continue; // an empty document between `---` separators
         }
         let text = |field: &'static str, value: Option<&serde_json::Value>| {
-            value.and_then(serde_json::Value::as_str).map(str::to_string).ok_or(ResourceProblem::MissingField {
-                document: number,
-                field,
-            })
+            value
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+                .ok_or(ResourceProblem::MissingField { document: number, field })
         };
         let api_version = text("apiVersion", value.get("apiVersion"))?;
         let kind = text("kind", value.get("kind"))?;
@@ -322,7 +321,13 @@ fn kubernetes_objects(rules: &ResourceRules, yaml: &str) -> Result<Vec<Kubernete
         if let Some(namespace) = namespace {
             check_dns_label("metadata.namespace", namespace)?;
         }
-        objects.push(KubernetesObject { api_version, kind, name, namespace: namespace.map(str::to_string), document: value });
+        objects.push(KubernetesObject {
+            api_version,
+            kind,
+            name,
+            namespace: namespace.map(str::to_string),
+            document: value,
+        });
     }
     if objects.is_empty() {
         return Err(yaml_problem("the Kubernetes manifest", "it holds no object"));
@@ -390,5 +395,9 @@ pub(crate) fn check(
     if resources.len() > rules.max_resources {
         return Err((0, ResourceProblem::TooMany { count: resources.len(), limit: rules.max_resources }));
     }
-    resources.into_iter().enumerate().map(|(index, resource)| check_one(rules, files, resource).map_err(|p| (index + 1, p))).collect()
+    resources
+        .into_iter()
+        .enumerate()
+        .map(|(index, resource)| check_one(rules, files, resource).map_err(|p| (index + 1, p)))
+        .collect()
 }

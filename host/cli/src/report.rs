@@ -12,7 +12,8 @@ use serde::Serialize;
 /// Hooks whose input the context lacks are not run; they come back apart.
 pub fn run_hooks(set: &PluginSet, hooks: &[Hook], context: &RunContext) -> (Vec<HookRun>, Vec<MissingInput>) {
     let mut session = set.session();
-    let (runs, missing): (Vec<_>, Vec<_>) = hooks.iter().map(|&hook| session.run(hook, context)).partition(Result::is_ok);
+    let (runs, missing): (Vec<_>, Vec<_>) =
+        hooks.iter().map(|&hook| session.run(hook, context)).partition(Result::is_ok);
     (runs.into_iter().filter_map(Result::ok).collect(), missing.into_iter().filter_map(Result::err).collect())
 }
 

@@ -296,7 +296,8 @@ fn check_job_types(ctx: &CheckContext<'_>, types: Vec<JobType>) -> Result<Vec<Jo
         }
         for image in &job_type.images {
             for path in [&image.base_dockerfile, &image.dockerfile_template] {
-                crate::resources::check_bundle_file("job type file", path, ctx.files).map_err(OutputProblem::BundleFile)?;
+                crate::resources::check_bundle_file("job type file", path, ctx.files)
+                    .map_err(OutputProblem::BundleFile)?;
             }
         }
     }
@@ -320,7 +321,13 @@ fn listing(key: &'static str, title: &str, provided: &[(String, &str)]) -> Merge
         }
     }
     let json = winners.iter().map(|(name, id)| serde_json::json!({ "name": name, "plugin": id })).collect();
-    MergedView { key, title: format!("{title} ({})", winners.len()), lines, notes, json: serde_json::Value::Array(json) }
+    MergedView {
+        key,
+        title: format!("{title} ({})", winners.len()),
+        lines,
+        notes,
+        json: serde_json::Value::Array(json),
+    }
 }
 
 /// A job's manifest (`job.yaml`), as Racetrack passes it to plugins.

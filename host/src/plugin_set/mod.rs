@@ -6,6 +6,7 @@
 //! `set_file` reads plugin-set files, `params` converts their parameters,
 //! `scan` finds the bundles in a directory.
 
+mod environment;
 mod params;
 mod scan;
 pub mod session;
@@ -20,6 +21,7 @@ use crate::outcome::Outcome;
 use crate::plugin::Plugin;
 use crate::types::Parameters;
 
+pub use environment::{Environment, Team};
 pub use params::{ParamsError, parameters_from_yaml_str};
 pub use scan::bundle_files;
 pub use session::Session;

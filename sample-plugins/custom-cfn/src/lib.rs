@@ -23,14 +23,16 @@ fn stack(plugin: &PluginContext, deployment: &Deployment) -> CloudformationStack
 impl orbit::pre_hook::Guest for CustomCfn {
     fn pre_hook(plugin: PluginContext, deployment: Deployment) -> HookResult<ResourcePlan> {
         let stack = stack(&plugin, &deployment);
-        Ok(ResourcePlan::new(format!("create stack {}", stack.stack_name)).resource(DesiredResource::Cloudformation(stack)))
+        Ok(ResourcePlan::new(format!("create stack {}", stack.stack_name))
+            .resource(DesiredResource::Cloudformation(stack)))
     }
 }
 
 impl orbit::post_hook::Guest for CustomCfn {
     fn post_hook(plugin: PluginContext, deployment: Deployment) -> HookResult<ResourcePlan> {
         let stack = stack(&plugin, &deployment);
-        Ok(ResourcePlan::new(format!("delete stack {}", stack.stack_name)).resource(DesiredResource::Cloudformation(stack)))
+        Ok(ResourcePlan::new(format!("delete stack {}", stack.stack_name))
+            .resource(DesiredResource::Cloudformation(stack)))
     }
 }
 

@@ -101,13 +101,18 @@ impl racetrack::infrastructure_target::Guest for InfraTargets {
     }
 
     fn job_status(_plugin: PluginContext, observed: ObservedJob) -> HookResult<JobHealth> {
-        if let Some(bad) = observed.conditions.iter().find(|c| c.contains("CrashLoopBackOff") || c.contains("ImagePullBackOff")) {
+        if let Some(bad) =
+            observed.conditions.iter().find(|c| c.contains("CrashLoopBackOff") || c.contains("ImagePullBackOff"))
+        {
             return Ok(JobHealth::Failed(format!("{}: {bad}", observed.job.name)));
         }
         if observed.replicas_ready >= observed.replicas_wanted.max(1) {
             Ok(JobHealth::Ready)
         } else {
-            Ok(JobHealth::Progressing(format!("{} of {} replicas ready", observed.replicas_ready, observed.replicas_wanted)))
+            Ok(JobHealth::Progressing(format!(
+                "{} of {} replicas ready",
+                observed.replicas_ready, observed.replicas_wanted
+            )))
         }
     }
 
