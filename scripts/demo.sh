@@ -1,16 +1,33 @@
 #!/usr/bin/env bash
-# The main job: build the paddock CLI, bundle the five sample plugins from
-# source, and run every hook across them in priority order.
-# Extra arguments go to `paddock run` (e.g. --format json).
+# The main job: build the paddock CLI, bundle the sample plugins from
+# source, and run every hook across them in priority order; then the
+# Racetrack and Orbit hooks of the 0.2 samples: a job's Dockerfile from a
+# job type, a plugin's docs, a job notifier, an infrastructure target, and
+# an Orbit environment deployed team by team.
+# Extra arguments go to the first `paddock run` (e.g. --format json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rustup target add wasm32-wasip2 >/dev/null
 cargo build --quiet -p paddock-cli --bin paddock
-for plugin in hello-world runtime-env docker-layers deploy-recorder team-labels; do
-    target/debug/paddock bundle "sample-plugins/$plugin" -o "target/bundles/$plugin.zip"
+paddock=target/debug/paddock
+for plugin in hello-world runtime-env docker-layers deploy-recorder team-labels \
+    job-notifier python3-job-type infra-targets custom-cfn ray; do
+    "$paddock" bundle "sample-plugins/$plugin" -o "target/bundles/$plugin.zip"
 done
 echo
-exec target/debug/paddock run all \
+"$paddock" run all \
     --set sample-plugins/plugins.yaml \
     --context sample-plugins/context.yaml "$@"
+
+section() { printf '\n##### %s\n\n' "$1"; }
+section "Racetrack: the python3 job type renders the Dockerfiles of sample-plugins/job.yaml"
+"$paddock" render-job --manifest sample-plugins/job.yaml --plugins target/bundles/python3-job-type.zip
+section "Racetrack: job-notifier's documentation"
+"$paddock" docs target/bundles/job-notifier.zip
+section "Racetrack: post-job-deploy, and a job deployed on the kubernetes target"
+"$paddock" run post-job-deploy --plugins target/bundles/job-notifier.zip --context sample-plugins/job-context.yaml
+"$paddock" run deploy-job --plugins target/bundles/infra-targets.zip --context sample-plugins/job-context.yaml
+section "Orbit: pre-hook and deploy, team by team (resources written to target/orbit-out)"
+"$paddock" run pre-hook --environment sample-plugins/orbit/environment.yaml
+"$paddock" run deploy --environment sample-plugins/orbit/environment.yaml --out target/orbit-out
