@@ -62,20 +62,32 @@ fn kebab_from_camel(name: &str) -> String {
 /// The interfaces the 0.2 `served` world exports, from the WIT, each with
 /// its functions.
 fn served_0_2() -> Vec<(String, Vec<String>)> {
+    world_interfaces(&support::workspace_root().join("wit/v0.2"), "served").0
+}
+
+/// The interfaces the world `world` of the WIT tree in `dir` exports, each
+/// with its functions (in WIT order), and the interfaces it imports; both
+/// sorted.
+fn world_interfaces(dir: &std::path::Path, world: &str) -> (Vec<(String, Vec<String>)>, Vec<String>) {
     let mut resolve = wit_parser::Resolve::default();
-    let (package, _) = resolve.push_dir(support::workspace_root().join("wit/v0.2")).unwrap();
-    let world = resolve.select_world(&[package], Some("served")).unwrap();
-    let mut served: Vec<(String, Vec<String>)> = resolve.worlds[world]
-        .exports
-        .iter()
-        .filter_map(|(key, _)| match key {
+    let (package, _) = resolve.push_dir(dir).unwrap();
+    let world = &resolve.worlds[resolve.select_world(&[package], Some(world)).unwrap()];
+    fn interfaces<'a>(keys: impl Iterator<Item = &'a wit_parser::WorldKey>) -> Vec<wit_parser::InterfaceId> {
+        keys.filter_map(|key| match key {
             wit_parser::WorldKey::Interface(id) => Some(*id),
             wit_parser::WorldKey::Name(_) => None,
         })
+        .collect()
+    }
+    let mut exports: Vec<(String, Vec<String>)> = interfaces(world.exports.keys())
+        .into_iter()
         .map(|id| (resolve.id_of(id).unwrap(), resolve.interfaces[id].functions.keys().cloned().collect()))
         .collect();
-    served.sort();
-    served
+    exports.sort();
+    let mut imports: Vec<String> =
+        interfaces(world.imports.keys()).into_iter().map(|id| resolve.id_of(id).unwrap()).collect();
+    imports.sort();
+    (exports, imports)
 }
 
 #[test]
@@ -116,8 +128,9 @@ fn every_0_2_hook_is_an_interface_of_its_own_served_declared_and_exported_by_the
         .flat_map(|tool| {
             let source = std::fs::read_to_string(root.join(format!("guest-sdk/src/{tool}.rs"))).unwrap();
             source
-                .lines()
-                .filter_map(|line| Some(line.trim().strip_prefix("export ")?.trim_end_matches(';').to_string()))
+                .split("export paddock:")
+                .skip(1)
+                .filter_map(|rest| Some(format!("paddock:{}", rest.split_once(';')?.0)))
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -188,4 +201,45 @@ fn a_hook_the_component_does_not_export_is_skipped_without_instantiating_it() {
     let text = String::from_utf8_lossy(&inspect.stdout);
     assert!(text.contains("implements:  dockerfile-injection\n"), "{text}");
     assert!(text.contains("targets:     paddock:plugin@0.1.0"), "{text}");
+}
+
+/// The Python and JavaScript SDKs keep no 0.2 hook list: a plugin's world
+/// is made from its manifest's `hooks:` (`paddock_build::world`), and the
+/// SDKs read what it exports (componentize-py's generated classes, the
+/// `WORLD_EXPORTS` of `paddock-world.js`). So the world made for every hook
+/// must be the `served` world: the same interfaces, each with the same
+/// functions, importing 0.2 logging.
+#[test]
+fn the_world_python_and_javascript_plugins_are_built_against_is_the_served_world() {
+    use paddock_build::world::{GuestWorld, WORLD_NAME, exported_interfaces};
+
+    let served = served_0_2();
+    let sorted = |mut names: Vec<String>| {
+        names.sort();
+        names
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let wit = GuestWorld::V0_2(Hook::ALL.to_vec()).write_wit(dir.path()).unwrap();
+    let (exported, imports) = world_interfaces(&wit, WORLD_NAME);
+    let exported: Vec<(String, Vec<String>)> =
+        exported.into_iter().map(|(interface, functions)| (interface, sorted(functions))).collect();
+    let served_sorted: Vec<(String, Vec<String>)> =
+        served.iter().map(|(interface, functions)| (interface.clone(), sorted(functions.clone()))).collect();
+    assert_eq!(exported, served_sorted, "the world paddock-build makes for every hook against the `served` world");
+    assert!(imports.iter().any(|import| import == "paddock:common/logging@0.2.0"), "{imports:?}");
+
+    // What paddock-world.js tells the JavaScript SDK: each interface with its hooks.
+    let mut told: Vec<(String, Vec<String>)> = exported_interfaces(Hook::ALL)
+        .into_iter()
+        .map(|(interface, hooks)| (interface.to_string(), sorted(hooks.iter().map(|hook| hook.to_string()).collect())))
+        .collect();
+    told.sort();
+    assert_eq!(told, served_sorted, "paddock_build::world::exported_interfaces against the `served` world");
+
+    // One hook: its interface alone.
+    for hook in Hook::ALL {
+        let world = paddock_build::world::world_0_2(&[*hook]);
+        let lines: Vec<&str> = world.lines().filter(|line| line.trim_start().starts_with("export ")).collect();
+        assert_eq!(lines, [format!("    export {};", hook.current().interface())], "{hook}");
+    }
 }

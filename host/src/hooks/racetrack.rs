@@ -115,12 +115,7 @@ declare_hook! {
             types.iter().map(|job_type| format!("{} ({} images)", job_type.full_name(), job_type.images.len())).collect()
         },
         merge: |outcomes: &[Outcome<Vec<JobType>>], _: &MergeInputs<'_>| {
-            let provided: Vec<(String, &str)> = outcomes
-                .iter()
-                .filter_map(|outcome| outcome.status.ok().map(|types| (types, outcome.id.as_str())))
-                .flat_map(|(types, id)| types.iter().map(move |job_type| (job_type.full_name(), id)))
-                .collect();
-            Some(Ok(listing("job-types", "Job types", &provided)))
+            Some(Ok(listing("job-types", "Job types", outcomes, JobType::full_name)))
         },
     }
 }
@@ -138,12 +133,7 @@ declare_hook! {
         check: check_target_names,
         describe: |names: &Vec<String>| names.clone(),
         merge: |outcomes: &[Outcome<Vec<String>>], _: &MergeInputs<'_>| {
-            let provided: Vec<(String, &str)> = outcomes
-                .iter()
-                .filter_map(|outcome| outcome.status.ok().map(|names| (names, outcome.id.as_str())))
-                .flat_map(|(names, id)| names.iter().map(move |name| (name.clone(), id)))
-                .collect();
-            Some(Ok(listing("targets", "Infrastructure targets", &provided)))
+            Some(Ok(listing("targets", "Infrastructure targets", outcomes, String::clone)))
         },
     }
 }
@@ -305,13 +295,18 @@ fn check_job_types(ctx: &CheckContext<'_>, types: Vec<JobType>) -> Result<Vec<Jo
     Ok(types)
 }
 
-/// Names provided by several plugins, as a merged view with a note for
-/// each name two plugins provide (the first in order wins, as in Racetrack).
-fn listing(key: &'static str, title: &str, provided: &[(String, &str)]) -> MergedView {
+/// The names every plugin provides, as a merged view with a note for each
+/// name two plugins provide (the first in order wins, as in Racetrack).
+fn listing<T>(key: &'static str, title: &str, outcomes: &[Outcome<Vec<T>>], name: fn(&T) -> String) -> MergedView {
+    let provided: Vec<(String, &str)> = outcomes
+        .iter()
+        .filter_map(|outcome| outcome.status.ok().map(|items| (items, outcome.id.as_str())))
+        .flat_map(|(items, id)| items.iter().map(move |item| (name(item), id)))
+        .collect();
     let mut lines = Vec::new();
     let mut notes = Vec::new();
     let mut winners: Vec<(&str, &str)> = Vec::new();
-    for (name, id) in provided {
+    for (name, id) in &provided {
         match winners.iter().find(|(seen, _)| seen == name) {
             Some((_, first)) => notes.push(format!("conflict: {name} provided by {first} and {id}; kept {first}'s")),
             None => {

@@ -90,6 +90,44 @@ fn keep<I: Send + 'static, A: Send + 'static>(cache: &mut ArgCache, args: Box<(I
     *cache = Some(args);
 }
 
+/// Calls a typed export with lowered `params` and lifts what it returned.
+async fn typed_call<P, W, E, C, O>(
+    instance: &Instance,
+    store: &mut Store<SandboxState>,
+    index: &ComponentExportIndex,
+    params: P,
+    rules: &CheckContext<'_>,
+    check: Check<C, O>,
+) -> wasmtime::Result<Returned<O>>
+where
+    P: ComponentNamedList + Lower + Send + Sync,
+    W: ComponentType + Lift + Into<C> + Send + Sync + 'static,
+    E: ComponentType + Lift + Into<Returned<O>> + Send + Sync + 'static,
+{
+    let func = instance.get_typed_func::<P, (Result<W, E>,)>(&mut *store, index)?;
+    let (returned,) = func.call_async(&mut *store, params).await?;
+    Ok(match returned {
+        Ok(value) => Returned::Value(check(rules, value.into())),
+        Err(refusal) => refusal.into(),
+    })
+}
+
+/// A WIT version's `hook-error` as what the call returned.
+macro_rules! lift_hook_error {
+    ($($wit:ident),*) => {$(
+        impl<O> From<$wit::HookError> for Returned<O> {
+            fn from(error: $wit::HookError) -> Returned<O> {
+                match error {
+                    $wit::HookError::NotImplemented => Returned::Declined,
+                    $wit::HookError::Failed(message) => Returned::Failed(message),
+                }
+            }
+        }
+    )*};
+}
+
+lift_hook_error!(wit01, wit02);
+
 /// Converts a parameter value into a WIT version's `param-value`.
 macro_rules! lower_param {
     ($wit:ident, $value:expr) => {
@@ -176,14 +214,10 @@ pub(crate) mod v0_1 {
             parameters: call.parameters.iter().map(|(k, v)| (k.clone(), lower_param!(wit01, v))).collect(),
             deployment: lower_deployment!(wit01, call.input.deployment()),
         });
-        let func = instance.get_typed_func::<Params<'_>, Results<W>>(&mut *store, index)?;
-        let returned = func.call_async(&mut *store, (&args.1,)).await;
+        let returned =
+            typed_call::<_, W, wit01::HookError, C, O>(instance, store, index, (&args.1,), rules, check).await;
         keep(call.cache, args);
-        Ok(match returned?.0 {
-            Ok(value) => Returned::Value(check(rules, value.into())),
-            Err(wit01::HookError::NotImplemented) => Returned::Declined,
-            Err(wit01::HookError::Failed(message)) => Returned::Failed(message),
-        })
+        returned
     }
 }
 
@@ -275,14 +309,10 @@ pub(crate) mod v0_2 {
             };
             (plugin, call.input.lower())
         });
-        let func = instance.get_typed_func::<I::Params<'_>, Results<W>>(&mut *store, index)?;
         let (plugin, input) = &args.1;
-        let returned = func.call_async(&mut *store, I::params(plugin, input)).await;
+        let params = I::params(plugin, input);
+        let returned = typed_call::<_, W, wit02::HookError, C, O>(instance, store, index, params, rules, check).await;
         keep(call.cache, args);
-        Ok(match returned?.0 {
-            Ok(value) => Returned::Value(check(rules, value.into())),
-            Err(wit02::HookError::NotImplemented) => Returned::Declined,
-            Err(wit02::HookError::Failed(message)) => Returned::Failed(message),
-        })
+        returned
     }
 }
