@@ -1,18 +1,21 @@
 //! Python and JavaScript plugins, built from source like the Rust ones: the
-//! polyglot sample written three times must behave identically, failures and
-//! loops in Python/JS must be contained, and `paddock new` must produce
-//! plugins `paddock bundle` builds without edits.
+//! polyglot sample (0.1.0) and the team-labels sample (0.2 packages by tool)
+//! written three times must each behave identically, a 0.2 build must
+//! export exactly the hooks its manifest declares, failures and loops in
+//! Python/JS must be contained, and `paddock new` must produce plugins
+//! `paddock bundle` builds without edits.
 //!
 //! Needs the guest toolchains: `bash scripts/install-guest-toolchains.sh`
 //! (CI runs it). Without them these tests fail and say so.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use paddock::{
-    ActionReport, Deployment, FailureCause, Host, HostConfig, Limits, Outcome, ParamValue, Plugin, PluginConfig,
+    ActionReport, Deployment, FailureCause, Hook, Host, HostConfig, Limits, Outcome, ParamValue, Plugin, PluginConfig,
     PluginSet, Status, hooks,
 };
 use paddock_build::toolchain::{self, COMPONENTIZE_JS_DIR_ENV, COMPONENTIZE_PY_ENV};
@@ -39,6 +42,15 @@ impl Lang {
             Lang::Rust => "polyglot-rust",
             Lang::Python => "polyglot-python",
             Lang::Js => "polyglot-js",
+        }
+    }
+
+    /// The team-labels sample (0.2) in this language.
+    fn team_labels(self) -> &'static str {
+        match self {
+            Lang::Rust => "team-labels",
+            Lang::Python => "team-labels-python",
+            Lang::Js => "team-labels-js",
         }
     }
 
@@ -112,27 +124,44 @@ fn out_dir() -> PathBuf {
     dir
 }
 
-/// The sample in `lang`, built from source through `paddock_build` and
-/// loaded once per test binary.
+/// The polyglot sample in `lang`, built from source through `paddock_build`
+/// and loaded once per test binary.
 fn sample(lang: Lang) -> Arc<Plugin> {
-    static BUILT: [OnceLock<Arc<Plugin>>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    // Builds of the big components take all the machine's cores: one at a time.
-    static BUILDING: Mutex<()> = Mutex::new(());
-    let slot = &BUILT[LANGS.iter().position(|l| *l == lang).unwrap()];
-    slot.get_or_init(|| {
-        let _one_at_a_time = BUILDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if lang != Lang::Rust {
-            require_toolchains();
-        }
-        let dir = workspace_root().join("sample-plugins").join(lang.sample());
-        let out = out_dir().join(format!("{}.zip", lang.sample()));
-        let (summary, plugin) = bundle_and_load(host(), &dir, &lang.source(), Some(&out))
-            .unwrap_or_else(|e| panic!("building {}: {e}", lang.sample()));
-        assert_eq!(summary.manifest.name(), lang.sample());
-        assert_eq!(summary.path, out);
-        Arc::new(plugin)
-    })
-    .clone()
+    built(lang.sample(), lang)
+}
+
+/// The team-labels sample in `lang`, likewise.
+fn team_labels(lang: Lang) -> Arc<Plugin> {
+    built(lang.team_labels(), lang)
+}
+
+/// Where [`built`] writes the bundle of the sample in `sample-plugins/<name>`.
+fn bundle_path(name: &str) -> PathBuf {
+    out_dir().join(format!("{name}.zip"))
+}
+
+/// The sample in `sample-plugins/<name>`, written in `lang`, built from
+/// source through `paddock_build` and loaded once per test binary.
+fn built(name: &'static str, lang: Lang) -> Arc<Plugin> {
+    static BUILT: Mutex<BTreeMap<&'static str, Arc<Plugin>>> = Mutex::new(BTreeMap::new());
+    // Builds of the big components take all the machine's cores: one at a
+    // time, so the lock is held while building.
+    let mut built = BUILT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(plugin) = built.get(name) {
+        return plugin.clone();
+    }
+    if lang != Lang::Rust {
+        require_toolchains();
+    }
+    let dir = workspace_root().join("sample-plugins").join(name);
+    let out = bundle_path(name);
+    let (summary, plugin) =
+        bundle_and_load(host(), &dir, &lang.source(), Some(&out)).unwrap_or_else(|e| panic!("building {name}: {e}"));
+    assert_eq!(summary.manifest.name(), name);
+    assert_eq!(summary.path, out);
+    let plugin = Arc::new(plugin);
+    built.insert(name, plugin.clone());
+    plugin
 }
 
 fn params(pairs: &[(&str, ParamValue)]) -> Vec<(String, ParamValue)> {
@@ -223,6 +252,7 @@ fn the_three_languages_return_identical_typed_results() {
             destroy: Status::Ok(ActionReport {
                 summary: "would destroy sentiment@1.4.2 for team data-science in dev-env".into(),
                 details: pairs(&[("plugin_id", "polyglot"), ("image", "jupyter:1"), ("deployer", "alice"), ("replicas", "3")]),
+                resources: Vec::new(),
             }),
         },
         "the Rust twin is the reference"
@@ -303,6 +333,218 @@ fn a_loop_in_python_or_javascript_hits_the_timeout_and_leaves_its_neighbour_alon
     }
 }
 
+/// The interfaces both 0.2 team-labels builds export, and nothing else of Paddock's.
+const TEAM_LABELS_EXPORTS: [&str; 2] =
+    ["paddock:orbit/dockerfile-injection@0.2.0", "paddock:racetrack/job-runtime-env-vars@0.2.0"];
+
+#[test]
+fn a_0_2_python_or_javascript_build_exports_exactly_the_hooks_its_manifest_declares() {
+    for lang in LANGS {
+        let name = lang.team_labels();
+        let plugin = team_labels(lang);
+        let declared = plugin.manifest().declared_hooks().map(<[String]>::to_vec);
+        assert_eq!(declared, Some(vec!["dockerfile-injection".to_string(), "job-runtime-env-vars".to_string()]));
+        if lang == Lang::Rust {
+            continue; // tests/versions.rs checks the Rust build's bundle.
+        }
+        let bundle = paddock::Bundle::read_file(&bundle_path(name), &Default::default()).unwrap();
+        let check = host().check_bundle(&bundle, name).unwrap();
+        assert_eq!(check.hooks, [Hook::DockerfileInjection, Hook::JobRuntimeEnvVars], "{name}");
+        assert_eq!(
+            check.paddock_packages(),
+            ["paddock:common@0.2.0", "paddock:orbit@0.2.0", "paddock:racetrack@0.2.0"],
+            "{name}: no paddock:plugin@0.1.0 left in the component"
+        );
+        let paddock_exports: Vec<&str> = check
+            .exports
+            .iter()
+            .map(|export| export.name.as_str())
+            .filter(|name| name.starts_with("paddock:"))
+            .collect();
+        assert_eq!(paddock_exports, TEAM_LABELS_EXPORTS, "{name}");
+        // Besides them, only the toolchain's own (componentize-py's `exports`
+        // instance with `init`), never a hook.
+        for export in check.exports.iter().filter(|export| !export.name.starts_with("paddock:")) {
+            assert!(!export.functions.iter().any(|f| f.contains("injection") || f.contains("env-vars")), "{export:?}");
+        }
+        let imports: Vec<&str> =
+            check.imports.iter().map(String::as_str).filter(|name| name.starts_with("paddock:")).collect();
+        // The types are an import too, though they hold no function.
+        assert_eq!(imports, ["paddock:common/logging@0.2.0", "paddock:common/types@0.2.0"], "{name}");
+    }
+}
+
+/// How a call ended, with a failure reduced to its cause (a [`Status`]
+/// names the plugin, and the twins' names differ).
+#[derive(Debug, Clone, PartialEq)]
+enum Ended<T> {
+    Ok(T),
+    Skipped,
+    Failed(FailureCause),
+    NotRun,
+}
+
+impl<T> From<Status<T>> for Ended<T> {
+    fn from(status: Status<T>) -> Ended<T> {
+        match status {
+            Status::Ok(value) => Ended::Ok(value),
+            Status::Skipped => Ended::Skipped,
+            Status::Failed(failure) => Ended::Failed(failure.cause),
+            Status::NotRun => Ended::NotRun,
+        }
+    }
+}
+
+/// How a team-labels twin's hooks ended in one run.
+#[derive(Debug, PartialEq)]
+struct TeamLabelsRun {
+    dockerfile: Ended<Vec<String>>,
+    env: Ended<Vec<(String, String)>>,
+    bootstrap: Ended<()>,
+    deploy: Ended<()>,
+    destroy: Ended<()>,
+}
+
+/// The three team-labels twins and a 0.1.0 plugin (the Python polyglot
+/// sample) in one set: each twin's name and how its hooks ended.
+fn run_team_labels_beside_0_1(
+    parameters: &[(String, ParamValue)],
+    deployment: &Deployment,
+) -> Vec<(String, TeamLabelsRun)> {
+    let old = sample(Lang::Python);
+    let mut builder = PluginSet::builder(host())
+        .add(old.clone(), PluginConfig { id: None, parameters: full_params() })
+        .expect("add the 0.1.0 plugin");
+    for lang in LANGS {
+        builder = builder
+            .add(team_labels(lang), PluginConfig { id: None, parameters: parameters.to_vec() })
+            .expect("add a team-labels twin");
+    }
+    let set = builder.build().expect("build set");
+    let dockerfile = set.call::<hooks::DockerfileInjection>(deployment);
+    let env = set.call::<hooks::JobRuntimeEnvVars>(deployment);
+    let bootstrap = set.call::<hooks::BootstrapInjection>(deployment);
+    let deploy = set.call::<hooks::Deploy>(deployment);
+    let destroy = set.call::<hooks::Destroy>(deployment);
+    // The 0.1.0 plugin runs after them (priority 20 against 5), unchanged.
+    assert_eq!(dockerfile[3].plugin, old.name());
+    assert!(dockerfile[3].status.ok().is_some() && env[3].status.ok().is_some(), "{:?}", dockerfile[3]);
+    assert!(bootstrap[3].status.ok().is_some() && destroy[3].status.ok().is_some(), "{:?}", destroy[3]);
+    assert_eq!(deploy[3].status, Status::Skipped, "polyglot-python does not implement deploy");
+    (0..3)
+        .map(|index| {
+            fn unit<T>(status: Status<T>) -> Ended<()> {
+                Ended::from(status.map(|_| ()))
+            }
+            let run = TeamLabelsRun {
+                dockerfile: dockerfile[index].status.clone().into(),
+                env: env[index].status.clone().into(),
+                bootstrap: unit(bootstrap[index].status.clone()),
+                deploy: unit(deploy[index].status.clone()),
+                destroy: unit(destroy[index].status.clone()),
+            };
+            (dockerfile[index].plugin.clone(), run)
+        })
+        .collect()
+}
+
+#[test]
+fn the_0_2_twins_in_three_languages_return_identical_results_beside_a_0_1_plugin() {
+    let no_team = Deployment { team: String::new(), ..deployment() };
+    let cases = [
+        ("an owner parameter", params(&[("owner", ParamValue::Text("platform".into()))]), deployment()),
+        ("no parameters", vec![], deployment()),
+        ("an owner of the wrong type", params(&[("owner", ParamValue::Integer(7))]), deployment()),
+        ("no owner and no team", vec![], no_team),
+    ];
+    let mut reference = Vec::new();
+    for (case, parameters, deployment) in cases {
+        let runs = run_team_labels_beside_0_1(&parameters, &deployment);
+        let names: Vec<&str> = runs.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, LANGS.map(Lang::team_labels), "same priority: configured order");
+        let (_, rust) = &runs[0];
+        for (name, other) in &runs[1..] {
+            assert_eq!(other, rust, "{name} differs from team-labels (Rust) for {case}");
+        }
+        reference.push(runs.into_iter().next().unwrap().1);
+    }
+    let labels = |owner: &str| {
+        Ended::Ok(strings(&[
+            &format!("LABEL org.opencontainers.image.vendor='{owner}'"),
+            "LABEL paddock.environment='dev-env'",
+        ]))
+    };
+    let skipped = |run: &TeamLabelsRun| {
+        run.deploy == Ended::Skipped && run.destroy == Ended::Skipped && run.bootstrap == Ended::Skipped
+    };
+    assert!(reference.iter().all(skipped), "hooks a 0.2 plugin does not export are skipped: {reference:?}");
+    assert_eq!(reference[0].dockerfile, labels("platform"));
+    assert_eq!(reference[0].env, Ended::Ok(pairs(&[("TEAM_OWNER", "platform"), ("TEAM_ENVIRONMENT", "dev-env")])));
+    assert_eq!(reference[1].dockerfile, labels("data-science"));
+    assert_eq!(reference[2].dockerfile, labels("data-science"), "a parameter of the wrong type counts as absent");
+    let no_owner = FailureCause::Reported("no team in the deployment and no `owner` parameter: set one of them".into());
+    assert_eq!(reference[3].dockerfile, Ended::Failed(no_owner.clone()));
+    assert_eq!(reference[3].env, Ended::Failed(no_owner));
+}
+
+/// A copy of the team-labels sample in `lang` whose manifest declares `hooks`.
+fn team_labels_declaring(lang: Lang, hooks: &str) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    let dir = workspace_root().join("sample-plugins").join(lang.team_labels());
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "py" || ext == "js" || ext == "md") {
+            std::fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let manifest = std::fs::read_to_string(dir.join("plugin-manifest.yaml")).unwrap();
+    let (head, _) = manifest.split_once("hooks:").expect("the sample declares hooks");
+    std::fs::write(copy.path().join("plugin-manifest.yaml"), format!("{head}hooks: {hooks}\n")).unwrap();
+    copy
+}
+
+#[test]
+fn a_manifest_naming_an_unknown_hook_is_a_build_error_naming_it() {
+    for lang in [Lang::Python, Lang::Js] {
+        let dir = team_labels_declaring(lang, "[dockerfile-injection, frobnicate]");
+        let error = bundle_and_load(host(), dir.path(), &lang.source(), Some(&dir.path().join("out.zip")))
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(
+                "plugin-manifest.yaml field `hooks`: unknown hook `frobnicate`; the hooks are: dockerfile-injection"
+            ),
+            "{lang:?}: {error}"
+        );
+        assert!(!dir.path().join("out.zip").exists());
+    }
+}
+
+#[test]
+fn a_hook_the_code_and_the_manifest_disagree_on_fails_the_build_naming_it() {
+    require_toolchains();
+    // Python: a class for a hook the manifest does not list.
+    let dir = team_labels_declaring(Lang::Python, "[dockerfile-injection]");
+    let app = std::fs::read_to_string(dir.path().join("app.py")).unwrap();
+    std::fs::write(dir.path().join("app.py"), app.replace("class JobRuntimeEnvVars(Hook):", "class Deploy(Hook):"))
+        .unwrap();
+    // JavaScript: a hook the code defines and the manifest does not list.
+    let js = team_labels_declaring(Lang::Js, "[dockerfile-injection]");
+    let cases = [
+        (dir, "class Deploy(Hook): the plugin's world exports no interface `Deploy`, only DockerfileInjection"),
+        (js, "defineHooks: `jobRuntimeEnvVars` is not a hook the plugin's world exports"),
+    ];
+    for (dir, expected) in cases {
+        let out = dir.path().join("out.zip");
+        let output = support::paddock(&["bundle", dir.path().to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected), "expected `{expected}` in:\n{stderr}");
+        assert!(!out.exists());
+    }
+}
+
 fn paddock_with(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_paddock"));
     command
@@ -362,6 +604,19 @@ fn paddock_new_then_bundle_works_for_every_language() {
         assert!(stdout.starts_with(&format!("bundled {name} 0.1.0 -> ")), "{stdout}");
         let sha = stdout.trim_end().rsplit("sha256 ").next().unwrap().trim_end_matches(')').to_string();
         let _forget = ForgetCompiled(sha);
+
+        // A new plugin is a 0.2 plugin exporting the hooks its manifest declares.
+        let inspect = support::paddock(&["inspect", zip.to_str().unwrap()]);
+        let inspected = text(&inspect.stdout);
+        assert!(inspect.status.success(), "{lang:?}: {}", text(&inspect.stderr));
+        assert!(
+            inspected.contains("targets:     paddock:common@0.2.0, paddock:orbit@0.2.0, paddock:racetrack@0.2.0\n"),
+            "{lang:?}: {inspected}"
+        );
+        assert!(
+            inspected.contains("implements:  dockerfile-injection, job-runtime-env-vars\n"),
+            "{lang:?}: {inspected}"
+        );
 
         let run =
             support::paddock(&["run", "job-runtime-env-vars", "--plugins", zip.to_str().unwrap(), "--format", "json"]);

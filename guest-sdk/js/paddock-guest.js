@@ -1,20 +1,27 @@
 // Paddock guest SDK for JavaScript.
 //
-// Write a Paddock plugin in JavaScript: in `plugin.js`, pass the hooks you
-// provide to `definePlugin` and export the result as `hooks`. Hooks you leave
-// out report "not implemented", which the host shows as skipped.
+// Write a Paddock plugin in JavaScript, in `plugin.js`. The plugin's manifest
+// picks the contract it is built against, and with it the API:
 //
-//     import { definePlugin, log } from "./paddock-guest.js";
+// 0.2 (the manifest declares `hooks: [dockerfile-injection, ...]`): pass the
+// hooks to `defineHooks` and export each one it returns under its name; the
+// component exports exactly those hooks and the host skips the others
+// without running the plugin.
 //
-//     export const hooks = definePlugin({
-//       jobRuntimeEnvVars(ctx) {
-//         log.info(`adding vars for ${ctx.deployment.jobName}`);
-//         return [["LOG_LEVEL", ctx.text("log_level", "info")]];
+//     import { defineHooks, log } from "./paddock-guest.js";
+//
+//     export const { jobRuntimeEnvVars } = defineHooks({
+//       jobRuntimeEnvVars(plugin, deployment) {
+//         log.info(`adding vars for ${deployment.jobName}`);
+//         return [["LOG_LEVEL", plugin.text("log_level", "info")]];
 //       },
 //     });
 //
-// Every hook receives a `Context` (the WIT `hook-context` plus parameter
-// helpers) and returns a plain value:
+// 0.1.0 (no `hooks:`): `export const hooks = definePlugin({...})` with the
+// hooks it provides, each taking a `Context`; the others report "not
+// implemented", which the host shows as skipped.
+//
+// What each hook returns, in both:
 //   deploy, destroy        -> report(summary, details)  ({ summary, details })
 //   dockerfileInjection    -> array of strings, one Dockerfile instruction each
 //   bootstrapInjection     -> a shell script string, or undefined for none
@@ -23,14 +30,28 @@
 // To fail a hook, `throw new HookFailed("what went wrong")` (or call
 // `fail(...)`): the host reports the message with the plugin's name, version
 // and the hook. Any other exception escaping a hook fails it too, with the
-// error's name and message.
+// error's name and message. `skip()` declines one call (shown as skipped).
 //
 // `paddock bundle` copies this file next to the plugin's sources before
-// building, so plugins import it as "./paddock-guest.js".
+// building, so plugins import it as "./paddock-guest.js", together with
+// `paddock-world.js`, which it writes for the world the manifest picks: the
+// world's logging import and the hooks it exports (an ES module cannot
+// import conditionally, and the two worlds' logging interfaces differ).
 
-import { log as hostLog } from "paddock:plugin/logging@0.1.0";
+import { WORLD_EXPORTS, log as hostLog } from "./paddock-world.js";
 
+// The hooks of paddock:plugin@0.1.0, as `definePlugin` keys. (A 0.2 world
+// says itself what it exports: `WORLD_EXPORTS`, made from `hooks:`.)
 const HOOK_NAMES = ["deploy", "destroy", "dockerfileInjection", "bootstrapInjection", "jobRuntimeEnvVars"];
+
+/** `job-runtime-env-vars` -> `jobRuntimeEnvVars`. */
+const camelCase = (name) => name.replace(/-([a-z0-9])/g, (_, letter) => letter.toUpperCase());
+
+/** `jobRuntimeEnvVars` -> `job-runtime-env-vars`. */
+const kebabCase = (name) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+
+/** `paddock:racetrack/job-runtime-env-vars@0.2.0` -> `jobRuntimeEnvVars`: the export componentize-js looks it up by. */
+const exportName = (iface) => camelCase(iface.split("@")[0].split("/").pop());
 
 /** Throw to fail a hook; the message reaches the operator. */
 export class HookFailed extends Error {
@@ -50,6 +71,11 @@ export function fail(message) {
 /** The error value for "this plugin does not implement the hook" (shown as skipped). */
 export const NOT_IMPLEMENTED = Object.freeze({ tag: "not-implemented" });
 
+/** Declines the current call: the host reports the hook as skipped, not failed. */
+export function skip() {
+  throw NOT_IMPLEMENTED;
+}
+
 /**
  * An action report for deploy/destroy: a one-line summary and ordered
  * key/value details (an array of [key, value] pairs, or an object in
@@ -58,6 +84,15 @@ export const NOT_IMPLEMENTED = Object.freeze({ tag: "not-implemented" });
 export function report(summary, details = []) {
   const pairs = Array.isArray(details) ? details : Object.entries(details);
   return { summary: String(summary), details: pairs.map(([key, value]) => [String(key), String(value)]) };
+}
+
+/**
+ * `word` as one POSIX shell word, always single-quoted (the Rust SDK's
+ * `shell::quote`): single quotes keep everything literal, and each `'`
+ * closes them, adds an escaped quote and reopens them.
+ */
+export function shellQuote(word) {
+  return `'${String(word).replaceAll("'", "'\\''")}'`;
 }
 
 /** Structured logging to the host, which prints it under the plugin's name. */
@@ -69,18 +104,10 @@ export const log = Object.freeze({
   error: (message) => hostLog("error", String(message)),
 });
 
-/**
- * What a hook receives: `pluginId`, `deployment` (`environment`, `team`,
- * `jobName`, `jobVersion`, `imageName`, `deployer` — undefined when unknown),
- * `parameters` (ordered [name, { tag, val }] pairs) and typed accessors.
- * `raw` is the WIT hook-context itself.
- */
-export class Context {
-  constructor(raw) {
-    this.raw = raw;
-    this.pluginId = raw.pluginId;
-    this.deployment = raw.deployment;
-    this.parameters = raw.parameters;
+/** Typed access to `this.parameters`, ordered [name, { tag, val }] pairs. */
+class Parameters {
+  constructor(parameters) {
+    this.parameters = parameters;
   }
 
   /** A parameter by name as its WIT variant ({ tag: "text", val: "..." }, ...), or undefined. */
@@ -109,7 +136,7 @@ export class Context {
     if (value === undefined) return fallback;
     const number = Number(value);
     if (!Number.isSafeInteger(number)) {
-      fail(`parameter \`${name}\` is ${value}, beyond JavaScript's safe integers; read it with ctx.param("${name}").val (a BigInt)`);
+      fail(`parameter \`${name}\` is ${value}, beyond JavaScript's safe integers; read it with param("${name}").val (a BigInt)`);
     }
     return number;
   }
@@ -137,6 +164,34 @@ export class Context {
   }
 }
 
+/**
+ * Who a 0.2 hook is called as: `pluginId`, `parameters` (ordered
+ * [name, { tag, val }] pairs) and typed accessors. `raw` is the WIT
+ * plugin-context itself.
+ */
+export class PluginContext extends Parameters {
+  constructor(raw) {
+    super(raw.parameters);
+    this.raw = raw;
+    this.pluginId = raw.pluginId;
+  }
+}
+
+/**
+ * What a 0.1.0 hook receives: `pluginId`, `deployment` (`environment`,
+ * `team`, `jobName`, `jobVersion`, `imageName`, `deployer` — undefined when
+ * unknown), `parameters` (ordered [name, { tag, val }] pairs) and typed
+ * accessors. `raw` is the WIT hook-context itself.
+ */
+export class Context extends Parameters {
+  constructor(raw) {
+    super(raw.parameters);
+    this.raw = raw;
+    this.pluginId = raw.pluginId;
+    this.deployment = raw.deployment;
+  }
+}
+
 function describe(error) {
   if (error instanceof Error) {
     return `uncaught ${error.name}: ${error.message}`;
@@ -144,10 +199,15 @@ function describe(error) {
   return `uncaught exception: ${String(error)}`;
 }
 
-function wrap(name, hook, plugin) {
-  return function (raw) {
+/**
+ * `hook` as componentize-js calls it: with the SDK's view of the WIT
+ * arguments (`view` maps them) and `this` bound to `self`, its exceptions
+ * turned into the hook's error.
+ */
+function wrap(hook, self, view) {
+  return function (...raw) {
     try {
-      return hook.call(plugin, new Context(raw));
+      return hook.call(self, ...view(...raw));
     } catch (error) {
       if (error instanceof HookFailed) throw error;
       if (error === NOT_IMPLEMENTED) throw { payload: NOT_IMPLEMENTED };
@@ -161,12 +221,19 @@ function notImplemented() {
 }
 
 /**
- * Turns an object of hook functions (any of deploy, destroy,
- * dockerfileInjection, bootstrapInjection, jobRuntimeEnvVars) into the
- * `hooks` export. Unknown keys are refused, so a typo does not silently
- * leave a hook unimplemented.
+ * The paddock:plugin@0.1.0 API: turns an object of hook functions (any of
+ * deploy, destroy, dockerfileInjection, bootstrapInjection,
+ * jobRuntimeEnvVars), each `(ctx) => value`, into the `hooks` export.
+ * Unknown keys are refused.
  */
 export function definePlugin(plugin) {
+  if (WORLD_EXPORTS !== null) {
+    throw new Error(
+      "definePlugin is the paddock:plugin@0.1.0 API, but plugin-manifest.yaml declares `hooks:`, so the plugin is " +
+        "built against the 0.2 packages; export the hooks `defineHooks({...})` makes (see guest-sdk/js/README.md), " +
+        "or remove `hooks:`",
+    );
+  }
   for (const key of Object.keys(plugin)) {
     if (!HOOK_NAMES.includes(key)) {
       throw new Error(`definePlugin: \`${key}\` is not a Paddock hook; the hooks are ${HOOK_NAMES.join(", ")}`);
@@ -175,7 +242,61 @@ export function definePlugin(plugin) {
   const hooks = {};
   for (const name of HOOK_NAMES) {
     const hook = plugin[name];
-    hooks[name] = typeof hook === "function" ? wrap(name, hook, plugin) : notImplemented;
+    hooks[name] = typeof hook === "function" ? wrap(hook, plugin, (raw) => [new Context(raw)]) : notImplemented;
   }
   return hooks;
+}
+
+/**
+ * The 0.2 API: turns an object of hook functions, each `(plugin, input) =>
+ * value` (a `PluginContext`, then the hook's input: the deployment for the
+ * deployment hooks), into the exports componentize-js looks up: one per
+ * interface, named after it, holding its hooks. For single-hook interfaces
+ * the export is named as the hook; export each under its name:
+ *
+ *     export const { dockerfileInjection, jobRuntimeEnvVars } = defineHooks({ ... });
+ *
+ * The keys must be exactly the hooks the manifest's `hooks:` lists (the
+ * world is made from it): an unknown, undeclared or missing hook fails the
+ * build, naming it.
+ */
+export function defineHooks(implementations) {
+  const given = Object.keys(implementations);
+  if (WORLD_EXPORTS === null) {
+    throw new Error(
+      "defineHooks is the 0.2 API, but plugin-manifest.yaml has no `hooks:`, so the plugin is built against " +
+        `paddock:plugin@0.1.0; declare the hooks it implements, e.g. \`hooks: [${given.map(kebabCase).join(", ")}]\`, ` +
+        "or export the 0.1.0 `hooks = definePlugin({...})`",
+    );
+  }
+  const declared = Object.values(WORLD_EXPORTS).flat();
+  const undeclared = given.filter((key) => !declared.includes(kebabCase(key)));
+  if (undeclared.length > 0) {
+    throw new Error(
+      `defineHooks: ${undeclared.map((key) => `\`${key}\``).join(", ")} is not a hook the plugin's world exports; ` +
+        `plugin-manifest.yaml's \`hooks:\` lists ${declared.join(", ")}: add the hook there, or fix its name ` +
+        "(camelCase: `job-runtime-env-vars` is `jobRuntimeEnvVars`)",
+    );
+  }
+  const missing = declared.filter((hook) => !given.includes(camelCase(hook)));
+  if (missing.length > 0) {
+    throw new Error(
+      `defineHooks: plugin-manifest.yaml's \`hooks:\` lists ${missing.join(", ")}, which is not given here; ` +
+        "implement it, or remove it from `hooks:`",
+    );
+  }
+  const view = (plugin, ...input) => [new PluginContext(plugin), ...input];
+  const exports = {};
+  for (const [iface, hooks] of Object.entries(WORLD_EXPORTS)) {
+    const functions = {};
+    for (const name of hooks.map(camelCase)) {
+      const hook = implementations[name];
+      if (typeof hook !== "function") {
+        throw new Error(`defineHooks: \`${name}\` must be a function (plugin, input) => value`);
+      }
+      functions[name] = wrap(hook, implementations, view);
+    }
+    exports[exportName(iface)] = Object.freeze(functions);
+  }
+  return exports;
 }

@@ -38,7 +38,7 @@ pub struct RenderError {
     /// The job type, `name:version`.
     pub job_type: String,
     /// What went wrong.
-    pub problem: RenderProblem,
+    pub problem: Box<RenderProblem>,
 }
 
 /// What went wrong rendering a job type.
@@ -69,7 +69,7 @@ pub fn render(
         plugin: plugin.name().to_string(),
         version: plugin.version().to_string(),
         job_type: job_type.full_name(),
-        problem,
+        problem: Box::new(problem),
     };
     let files = plugin.bundle_files();
     let env_vars: std::collections::BTreeMap<&str, &str> =

@@ -47,28 +47,6 @@ pub fn is_unsafe_for_terminal(c: char) -> bool {
         )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn markdown_keeps_code_and_neutralises_html_and_escapes() {
-        let docs = "# Title\n<script>alert(1)</script> and `a<b`\n```\nif a < b {}\n```\n\u{1b}[31mred";
-        assert_eq!(
-            markdown_for_terminal(docs, 1000),
-            "# Title\n&lt;script>alert(1)&lt;/script> and `a<b`\n```\nif a < b {}\n```\n\\u{1b}[31mred"
-        );
-    }
-
-    #[test]
-    fn strips_escapes_and_caps() {
-        assert_eq!(for_terminal("a\x1b[31mred\r\n", 100), "a\\u{1b}[31mred\\u{d}\\n");
-        assert_eq!(for_terminal("abcdef", 3), "abc…[truncated]");
-        assert_eq!(multiline_for_terminal("x\ny\x07", 100), "x\ny\\u{7}");
-        assert_eq!(for_terminal("a\u{202e}b\u{200b}c\u{2066}", 100), "a\\u{202e}b\\u{200b}c\\u{2066}");
-    }
-}
-
 /// Markdown from a plugin (Racetrack `markdown_docs`) made safe to show or
 /// to hand to a Markdown renderer: control characters escaped as in
 /// [`multiline_for_terminal`], and raw HTML outside code neutralised
@@ -102,4 +80,26 @@ pub fn markdown_for_terminal(text: &str, max_chars: usize) -> String {
         })
         .collect();
     multiline_for_terminal(&lines.join("\n"), max_chars)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_keeps_code_and_neutralises_html_and_escapes() {
+        let docs = "# Title\n<script>alert(1)</script> and `a<b`\n```\nif a < b {}\n```\n\u{1b}[31mred";
+        assert_eq!(
+            markdown_for_terminal(docs, 1000),
+            "# Title\n&lt;script>alert(1)&lt;/script> and `a<b`\n```\nif a < b {}\n```\n\\u{1b}[31mred"
+        );
+    }
+
+    #[test]
+    fn strips_escapes_and_caps() {
+        assert_eq!(for_terminal("a\x1b[31mred\r\n", 100), "a\\u{1b}[31mred\\u{d}\\n");
+        assert_eq!(for_terminal("abcdef", 3), "abc…[truncated]");
+        assert_eq!(multiline_for_terminal("x\ny\x07", 100), "x\ny\\u{7}");
+        assert_eq!(for_terminal("a\u{202e}b\u{200b}c\u{2066}", 100), "a\\u{202e}b\\u{200b}c\\u{2066}");
+    }
 }

@@ -9,10 +9,13 @@
 //!
 //! The language is detected from the files in the plugin directory
 //! ([`detect_language`]): `Cargo.toml` (Rust), `app.py` (Python) or
-//! `plugin.js` (JavaScript). The Python and JavaScript toolchains are the
-//! pinned ones `scripts/install-guest-toolchains.sh` installs under
-//! `target/toolchains/` of the Paddock checkout; `PADDOCK_COMPONENTIZE_PY`
-//! and `PADDOCK_COMPONENTIZE_JS_DIR` point elsewhere (see [`toolchain`]).
+//! `plugin.js` (JavaScript). A Python or JavaScript plugin is built against
+//! the world its manifest picks ([`world`]): with `hooks:`, one over the 0.2
+//! packages exporting exactly those hooks; without, `paddock:plugin@0.1.0`.
+//! The Python and JavaScript toolchains are the pinned ones
+//! `scripts/install-guest-toolchains.sh` installs under `target/toolchains/`
+//! of the Paddock checkout; `PADDOCK_COMPONENTIZE_PY` and
+//! `PADDOCK_COMPONENTIZE_JS_DIR` point elsewhere (see [`toolchain`]).
 //!
 //! Unlike the runtime (`paddock`), this crate runs the build tools as child
 //! processes, and passes on what they print to stderr.
@@ -24,6 +27,7 @@ mod javascript;
 mod python;
 pub mod scaffold;
 pub mod toolchain;
+pub mod world;
 
 pub use error::BuildError;
 
@@ -37,8 +41,19 @@ use paddock::manifest::{BUNDLE_FILES_DIR, MANIFEST_FILE, Manifest};
 use paddock::{Host, Plugin};
 
 /// Paddock's WIT, `paddock:plugin@0.1.0`, as this host was built with it.
-/// Python and JavaScript plugins are built against this text.
+/// Python and JavaScript plugins whose manifest has no `hooks:` are built
+/// against this text.
 pub const WIT: &str = include_str!("../../../wit/paddock.wit");
+
+/// Paddock's 0.2 packages (`wit/v0.2/deps/`), as this host was built with
+/// them: each file's name and text. Python and JavaScript plugins whose
+/// manifest declares `hooks:` are built against these, with a world made
+/// from the manifest ([`world::world_0_2`]).
+pub const WIT_0_2_PACKAGES: &[(&str, &str)] = &[
+    ("common.wit", include_str!("../../../wit/v0.2/deps/common.wit")),
+    ("orbit.wit", include_str!("../../../wit/v0.2/deps/orbit.wit")),
+    ("racetrack.wit", include_str!("../../../wit/v0.2/deps/racetrack.wit")),
+];
 
 /// The target guests are built for.
 pub const GUEST_TARGET: &str = "wasm32-wasip2";
@@ -64,9 +79,11 @@ pub enum ComponentSource {
 pub enum Language {
     /// A crate using `paddock-guest` (`Cargo.toml`).
     Rust,
-    /// `app.py` defining `class Hooks(paddock_guest.Plugin)`.
+    /// `app.py`: one class per hook deriving from `paddock_guest.Hook`
+    /// (0.2), or `class Hooks(paddock_guest.Plugin)` (0.1.0).
     Python,
-    /// `plugin.js` exporting `hooks = definePlugin({...})`.
+    /// `plugin.js`: exporting the hooks `defineHooks({...})` makes (0.2),
+    /// or `hooks = definePlugin({...})` (0.1.0).
     JavaScript,
 }
 
@@ -110,9 +127,9 @@ pub fn detect_language(dir: &Path) -> Result<Language, String> {
                     .any(|entry| entry.path().extension().is_some_and(|e| e == ext))
             };
             let hint = if has("py") {
-                "; for a Python plugin, the entry module must be app.py defining `class Hooks(Plugin)`"
+                "; for a Python plugin, the entry module must be app.py, defining the plugin's hook classes"
             } else if has("js") || dir.join("package.json").is_file() {
-                "; for a JavaScript plugin, the entry module must be plugin.js exporting `hooks`"
+                "; for a JavaScript plugin, the entry module must be plugin.js, exporting the plugin's hooks"
             } else {
                 ""
             };
@@ -234,13 +251,10 @@ fn stage(
             };
             let path = match language {
                 Language::Rust => cargo_build(dir, target_dir.as_deref()).map_err(build_error)?,
-                Language::Python => {
-                    let (path, staging) = python::build(dir).map_err(build_error)?;
-                    _staging = Some(staging);
-                    path
-                }
-                Language::JavaScript => {
-                    let (path, staging) = javascript::build(dir).map_err(build_error)?;
+                Language::Python | Language::JavaScript => {
+                    let world = world::GuestWorld::for_manifest(&manifest).map_err(build_error)?;
+                    let build = if language == Language::Python { python::build } else { javascript::build };
+                    let (path, staging) = build(dir, &world).map_err(build_error)?;
                     _staging = Some(staging);
                     path
                 }
@@ -383,6 +397,17 @@ fn wasm_artifact(line: &str, manifest: &Path) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// `my-plugin-2` -> `MyPlugin2`: a plugin's Rust type, a hook's Python class.
+pub(crate) fn pascal_case(kebab: &str) -> String {
+    kebab
+        .split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map(|first| first.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
 /// Whether `a` and `b` name one existing file (the same device and inode),
 /// however the paths are spelled.
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -395,5 +420,14 @@ fn same_file(a: &Path, b: &Path) -> bool {
         #[cfg(not(unix))]
         (Ok(_), Ok(_)) => std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok(),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn kebab_names_become_pascal_case() {
+        assert_eq!(super::pascal_case("my-plugin-2"), "MyPlugin2");
+        assert_eq!(super::pascal_case("a"), "A");
     }
 }

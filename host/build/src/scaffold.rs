@@ -53,7 +53,7 @@ pub fn create(name: &str, lang: Language, parent: &Path) -> Result<(PathBuf, Vec
     let fill = |template: &str| {
         template
             .replace("{{name}}", name)
-            .replace("{{type_name}}", &type_name(name))
+            .replace("{{type_name}}", &crate::pascal_case(name))
             .replace("{{language}}", &language)
             .replace("{{build_note}}", build_note)
             .replace("{{guest_sdk}}", &guest_sdk)
@@ -79,29 +79,8 @@ pub fn create(name: &str, lang: Language, parent: &Path) -> Result<(PathBuf, Vec
     Ok((dir, files.into_iter().map(|(path, _)| path).collect()))
 }
 
-/// `my-plugin-2` -> `MyPlugin2`.
-fn type_name(name: &str) -> String {
-    name.split('-')
-        .map(|part| {
-            let mut chars = part.chars();
-            chars.next().map(|first| first.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
-        })
-        .collect()
-}
-
 /// An absolute path as a TOML basic string body.
 fn toml_path(path: &Path) -> Result<String, BuildError> {
     let text = path.to_str().ok_or_else(|| BuildError::NotUtf8(path.to_path_buf()))?;
     Ok(text.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn type_names_are_pascal_case() {
-        assert_eq!(type_name("my-plugin-2"), "MyPlugin2");
-        assert_eq!(type_name("a"), "A");
-    }
 }

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::world::GuestWorld;
+
 /// Environment variable naming the componentize-py executable.
 pub const COMPONENTIZE_PY_ENV: &str = "PADDOCK_COMPONENTIZE_PY";
 
@@ -172,36 +174,35 @@ fn copy_sources(from: &Path, to: &Path) -> Result<(), String> {
 }
 
 /// A build directory for an interpreted-language plugin: a copy of its
-/// sources with the SDK module beside them, and Paddock's WIT.
+/// sources with the SDK module beside them, and the WIT tree of its world.
 pub(crate) struct StagedSources {
     /// Owns the directory; removed on drop.
     pub(crate) staging: Staging,
     /// The copied sources plus the SDK module.
     pub(crate) sources: PathBuf,
-    /// The WIT directory.
+    /// The WIT directory, whose root package holds the world
+    /// [`crate::world::WORLD_NAME`].
     pub(crate) wit: PathBuf,
 }
 
 /// Stages `dir` for a build: a copy of its sources (build from a copy, as
 /// the tools write caches beside the sources), the SDK module written as
-/// `sdk_file`, and the WIT.
-pub(crate) fn stage_sources(dir: &Path, label: &str, sdk_file: &str, sdk_text: &str) -> Result<StagedSources, String> {
+/// `sdk_file`, and the WIT tree of `world`.
+pub(crate) fn stage_sources(
+    dir: &Path,
+    label: &str,
+    sdk_file: &str,
+    sdk_text: &str,
+    world: &GuestWorld,
+) -> Result<StagedSources, String> {
     let staging = Staging::new(label)?;
     let sources = staging.path().join("src");
     std::fs::create_dir_all(&sources).map_err(|e| format!("cannot create {}: {e}", sources.display()))?;
     copy_sources(dir, &sources)?;
     std::fs::write(sources.join(sdk_file), sdk_text)
         .map_err(|e| format!("cannot write {sdk_file} into {}: {e}", sources.display()))?;
-    let wit = write_wit(staging.path())?;
+    let wit = world.write_wit(staging.path())?;
     Ok(StagedSources { staging, sources, wit })
-}
-
-/// Writes Paddock's WIT (the one this host was built with) into `dir/wit`.
-fn write_wit(dir: &Path) -> Result<PathBuf, String> {
-    let wit = dir.join("wit");
-    std::fs::create_dir_all(&wit).map_err(|e| format!("cannot create {}: {e}", wit.display()))?;
-    std::fs::write(wit.join("paddock.wit"), crate::WIT).map_err(|e| format!("cannot write {}: {e}", wit.display()))?;
-    Ok(wit)
 }
 
 /// Runs a componentize tool that must write the component to `out`, with

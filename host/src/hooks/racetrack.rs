@@ -146,7 +146,7 @@ declare_hook! {
         output: Vec<Resource>,
         exports: [v0_2(INFRASTRUCTURE_TARGET, Vec<WireResource>)],
         check: check_resources,
-        describe: describe_resources,
+        describe: |resources: &Vec<Resource>| describe_resources(resources),
         merge: no_merge,
     }
 }
@@ -159,7 +159,7 @@ declare_hook! {
         output: Vec<Resource>,
         exports: [v0_2(INFRASTRUCTURE_TARGET, Vec<WireResource>)],
         check: check_resources,
-        describe: describe_resources,
+        describe: |resources: &Vec<Resource>| describe_resources(resources),
         merge: no_merge,
     }
 }
@@ -227,7 +227,7 @@ fn check_resources(ctx: &CheckContext<'_>, resources: Vec<WireResource>) -> Resu
         .map_err(|(index, problem)| OutputProblem::Resource { index, problem })
 }
 
-fn describe_resources(resources: &Vec<Resource>) -> Vec<String> {
+fn describe_resources(resources: &[Resource]) -> Vec<String> {
     resources.iter().map(Resource::describe).collect()
 }
 
@@ -248,7 +248,7 @@ fn check_name(what: &'static str, name: &str) -> Result<(), OutputProblem> {
     }
 }
 
-fn check_unique<'a>(what: &'static str, names: impl Iterator<Item = String>) -> Result<(), OutputProblem> {
+fn check_unique(what: &'static str, names: impl Iterator<Item = String>) -> Result<(), OutputProblem> {
     let mut seen = std::collections::BTreeSet::new();
     for name in names {
         if !seen.insert(name.clone()) {

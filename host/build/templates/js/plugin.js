@@ -1,16 +1,19 @@
-// {{name}}: a Paddock plugin. Implement the hooks you need; the others are
-// reported as skipped. See guest-sdk/js/README.md in the Paddock checkout.
+// {{name}}: a Paddock plugin, built against the 0.2 packages by tool. It
+// implements the hooks its manifest's `hooks:` lists, each exported under
+// its name; the host skips every other hook. To add one, give it to
+// defineHooks, export it and list it in `hooks:`. See guest-sdk/js/README.md
+// in the Paddock checkout.
 
-import { definePlugin, log } from "./paddock-guest.js";
+import { defineHooks, log } from "./paddock-guest.js";
 
-export const hooks = definePlugin({
-  jobRuntimeEnvVars(ctx) {
-    log.info(`adding vars for ${ctx.deployment.jobName}`);
-    const level = ctx.text("log_level", "info");
-    return [["LOG_LEVEL", level], ["JOB_NAME", ctx.deployment.jobName]];
+export const { jobRuntimeEnvVars, dockerfileInjection } = defineHooks({
+  jobRuntimeEnvVars(plugin, deployment) {
+    log.info(`adding vars for ${deployment.jobName}`);
+    const level = plugin.text("log_level", "info");
+    return [["LOG_LEVEL", level], ["JOB_NAME", deployment.jobName]];
   },
 
-  dockerfileInjection(ctx) {
-    return [`LABEL org.example.plugin="${ctx.pluginId}"`];
+  dockerfileInjection(plugin, deployment) {
+    return [`LABEL org.example.plugin="${plugin.pluginId}"`];
   },
 });
