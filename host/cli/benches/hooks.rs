@@ -389,6 +389,30 @@ fn main() {
         );
     }
 
+    // 3b. The same small call through each WIT version's call shape: a
+    // 0.1.0 plugin (one hook-context record) and a 0.2 plugin (plugin
+    // context, then the deployment), warm, timed alternately.
+    {
+        let team_labels = Arc::new(host.load_file(&support::sample_bundle("team-labels")).expect("load"));
+        let old = set_of(&host, [(runtime_env.clone(), env_config.clone())]);
+        let new = set_of(&host, [(team_labels, PluginConfig::default())]);
+        let (mut old_session, mut new_session) = (old.session(), new.session());
+        let (v01, v02) = measure_alternating(
+            20_000,
+            || drop(old_session.call::<hooks::JobRuntimeEnvVars>(&d)),
+            || drop(new_session.call::<hooks::JobRuntimeEnvVars>(&d)),
+        );
+        let _ = writeln!(
+            report,
+            "\n## 3b. The call shape of each WIT version (warm job-runtime-env-vars)\n\n| plugin | WIT | median | p99 | ratio |\n|---|---|---|---|---|\n| runtime-env (6 vars) | `paddock:plugin@0.1.0` | {} | {} | 1.0x |\n| team-labels (2 vars) | `paddock:racetrack@0.2.0` | {} | {} | {} |",
+            fmt(v01.median),
+            fmt(v01.p99),
+            fmt(v02.median),
+            fmt(v02.p99),
+            ratio(v02.median, v01.median)
+        );
+    }
+
     // 4. Large payloads through the boundary.
     let large_plugin = Arc::new(host.load_file(&large).expect("load"));
     let _ = writeln!(
@@ -546,7 +570,7 @@ fn main() {
     let cli_cold = measure(10, || run_cli(&["--no-cache"]));
     let _ = writeln!(
         report,
-        "\n## 7. `paddock run all` on the 4 samples, end to end\n\n| cache | median | cold / warm |\n|---|---|---|\n| warm | {} | |\n| none (compile every plugin) | {} | {} |",
+        "\n## 7. `paddock run all` on the sample set, end to end\n\n| cache | median | cold / warm |\n|---|---|---|\n| warm | {} | |\n| none (compile every plugin) | {} | {} |",
         fmt(cli_warm.median),
         fmt(cli_cold.median),
         ratio(cli_cold.median, cli_warm.median)
