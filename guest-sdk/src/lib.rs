@@ -44,7 +44,7 @@
 //! [`export_plugin!`]; their component exports all five hooks. They keep
 //! building and loading unchanged, and run in one set with 0.2 plugins.
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 #[macro_use]
 mod helpers;

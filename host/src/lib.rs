@@ -37,7 +37,7 @@
 //! nothing (diagnostics go through `tracing`). Building plugins into bundles
 //! is the `paddock-build` crate; the `paddock` CLI is `paddock-cli`.
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod bindings;
 pub mod bundle;

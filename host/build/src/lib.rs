@@ -20,7 +20,7 @@
 //! Unlike the runtime (`paddock`), this crate runs the build tools as child
 //! processes, and passes on what they print to stderr.
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod error;
 mod javascript;
