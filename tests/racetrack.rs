@@ -88,7 +88,7 @@ fn markdown_docs_come_back_and_are_neutralised_for_display() {
 #[test]
 fn a_job_type_lists_files_in_its_bundle_and_renders_its_template_for_a_manifest() {
     let plugin = sample("python3-job-type");
-    let set = set_of(&[plugin.clone()]);
+    let set = set_of(std::slice::from_ref(&plugin));
     let types = set.call::<hooks::JobTypes>(&())[0].status.ok().cloned().unwrap();
     assert_eq!(types.len(), 1);
     assert_eq!(types[0].full_name(), "python3:2.4.0");
@@ -135,7 +135,7 @@ fn a_job_type_naming_a_file_its_bundle_lacks_or_a_broken_template_is_an_error_na
             ("python3/job-template.Dockerfile", "FROM {{ base_image }}\nRUN echo {{ manifest.nope }}\n"),
         ],
     );
-    let types = set_of(&[broken.clone()]).call::<hooks::JobTypes>(&()).remove(0).status.ok().cloned().unwrap();
+    let types = set_of(std::slice::from_ref(&broken)).call::<hooks::JobTypes>(&()).remove(0).status.ok().cloned().unwrap();
     let error = paddock::jobtypes::render(&broken, &types[0], &manifest(), support::host().output_rules()).unwrap_err();
     let text = error.to_string();
     assert!(text.starts_with("plugin `undefined-variable` 2.4.0, job type `python3:2.4.0`: template `python3/job-template.Dockerfile` line 2"), "{text}");
@@ -147,7 +147,7 @@ fn a_job_type_naming_a_file_its_bundle_lacks_or_a_broken_template_is_an_error_na
             ("python3/job-template.Dockerfile", "FROM {{ base_image }}\nRUN <<EOF\nid\nEOF\n"),
         ],
     );
-    let types = set_of(&[heredoc.clone()]).call::<hooks::JobTypes>(&()).remove(0).status.ok().cloned().unwrap();
+    let types = set_of(std::slice::from_ref(&heredoc)).call::<hooks::JobTypes>(&()).remove(0).status.ok().cloned().unwrap();
     let error =
         paddock::jobtypes::render(&heredoc, &types[0], &manifest(), support::host().output_rules()).unwrap_err();
     assert!(error.to_string().contains("heredoc"), "{error}");

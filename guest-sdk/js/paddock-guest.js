@@ -21,8 +21,11 @@
 // hooks it provides, each taking a `Context`; the others report "not
 // implemented", which the host shows as skipped.
 //
-// What each hook returns, in both:
-//   deploy, destroy        -> report(summary, details)  ({ summary, details })
+// What each hook returns:
+//   deploy, destroy        -> 0.1.0: report(summary, details)  ({ summary, details });
+//                             0.2: plan(summary, { details, resources })
+//   preHook, postHook      -> plan(summary, { details, resources })
+//   postJobDeploy, postJobDelete -> report(summary, details)
 //   dockerfileInjection    -> array of strings, one Dockerfile instruction each
 //   bootstrapInjection     -> a shell script string, or undefined for none
 //   jobRuntimeEnvVars      -> array of [name, value] pairs
@@ -77,14 +80,133 @@ export function skip() {
 }
 
 /**
- * An action report for deploy/destroy: a one-line summary and ordered
+ * An action report (0.1.0 deploy/destroy; 0.2 postJobDeploy/postJobDelete):
+ * a one-line summary and ordered
  * key/value details (an array of [key, value] pairs, or an object in
  * insertion order).
  */
 export function report(summary, details = []) {
-  const pairs = Array.isArray(details) ? details : Object.entries(details);
-  return { summary: String(summary), details: pairs.map(([key, value]) => [String(key), String(value)]) };
+  return { summary: String(summary), details: toPairs(details) };
 }
+
+/** `pairs` (an array of [key, value] pairs, or an object in insertion order) as string pairs. */
+function toPairs(pairs) {
+  const entries = Array.isArray(pairs) ? pairs : Object.entries(pairs ?? {});
+  return entries.map(([key, value]) => [String(key), String(value)]);
+}
+
+/** The `desired-resource` cases, by the record each one carries. */
+const RESOURCE_TAGS = ["kubernetes", "helm", "cloudformation", "container"];
+
+/**
+ * A resource plan, what deploy, destroy, preHook and postHook return: a
+ * one-line summary, ordered key/value details and the resources to create
+ * (deploy, pre) or remove (destroy, post), in order, each made with
+ * `cloudformationStack`, `helmRelease`, `kubernetes` or `containerRun`.
+ *
+ *     return plan(`create stack ${name}`, { resources: [cloudformationStack({ stackName: name, templatePath })] });
+ */
+export function plan(summary, { details = [], resources = [] } = {}) {
+  for (const resource of resources) {
+    if (resource === null || typeof resource !== "object" || !RESOURCE_TAGS.includes(resource.tag)) {
+      throw new TypeError(
+        `${JSON.stringify(resource)} is not a resource; make one with cloudformationStack(), helmRelease(), kubernetes() or containerRun()`,
+      );
+    }
+  }
+  return { summary: String(summary), details: toPairs(details), resources: [...resources] };
+}
+
+/**
+ * A CloudFormation stack from a template shipped in the bundle
+ * (`templatePath` below its `files/`), with ordered template parameters
+ * (pairs or an object). The stack's record is `.val`.
+ */
+export function cloudformationStack({ stackName, templatePath, parameters = [] }) {
+  return {
+    tag: "cloudformation",
+    val: { stackName: String(stackName), templatePath: String(templatePath), parameters: toPairs(parameters) },
+  };
+}
+
+/** A Helm release of the chart in `chartDir` below the bundle's `files/`, with values as a YAML mapping. */
+export function helmRelease({ releaseName, namespace, chartDir, valuesYaml = "" }) {
+  return {
+    tag: "helm",
+    val: {
+      releaseName: String(releaseName),
+      namespace: String(namespace),
+      chartDir: String(chartDir),
+      valuesYaml: String(valuesYaml),
+    },
+  };
+}
+
+/** Kubernetes manifests: one or more YAML documents. */
+export function kubernetes(yaml) {
+  return { tag: "kubernetes", val: String(yaml) };
+}
+
+/**
+ * A container run on a single host: name, image, command (empty for the
+ * image's default), ordered environment (pairs or an object) and
+ * [hostPort, containerPort] pairs.
+ */
+export function containerRun({ name, image, command = [], env = [], ports = [] }) {
+  return {
+    tag: "container",
+    val: {
+      name: String(name),
+      image: String(image),
+      command: command.map(String),
+      env: toPairs(env),
+      ports: ports.map(([host, container]) => [Number(host), Number(container)]),
+    },
+  };
+}
+
+/**
+ * Racetrack's job records, as componentize-js gives them to the job hooks
+ * (`postJobDeploy(plugin, event)`, `postJobDelete(plugin, event)`,
+ * infrastructure targets); `option` fields are the value or `undefined`.
+ *
+ * @typedef {object} JobManifest
+ * @property {string} name
+ * @property {string} ownerEmail
+ * @property {string} jobtype             e.g. `python3:2.4.0`
+ * @property {string} gitRemote
+ * @property {string|undefined} gitBranch
+ * @property {string|undefined} gitDirectory
+ * @property {string|undefined} image
+ * @property {[string, string][]} buildEnv
+ * @property {[string, string][]} runtimeEnv
+ * @property {[string, string][]} labels
+ * @property {number} replicas
+ * @property {[string, string][]} resources
+ * @property {string|undefined} jobtypeExtra  the job type's own settings, as YAML
+ *
+ * @typedef {object} JobRecord
+ * @property {string} name
+ * @property {string} version
+ * @property {string} status              `running`, `error`, `deleted`, ...
+ * @property {string} id
+ * @property {string} createTime          RFC 3339
+ * @property {string} updateTime
+ * @property {string|undefined} deployTime
+ * @property {string|undefined} infrastructureTarget
+ * @property {string|undefined} deployedBy
+ * @property {string|undefined} internalName
+ *
+ * @typedef {object} JobDeployed          the input of postJobDeploy
+ * @property {JobManifest} manifest
+ * @property {JobRecord} job
+ * @property {string} imageName
+ * @property {string|undefined} deployer
+ *
+ * @typedef {object} JobDeleted           the input of postJobDelete
+ * @property {JobRecord} job
+ * @property {string|undefined} deletedBy
+ */
 
 /**
  * `word` as one POSIX shell word, always single-quoted (the Rust SDK's

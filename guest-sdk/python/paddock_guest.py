@@ -30,11 +30,18 @@ What each hook returns:
 hook                        return value
 ==========================  ==========================================
 ``deploy``, ``destroy``     0.1.0: :class:`ActionReport` (see :func:`report`);
-                            0.2: the record of their interface's WIT
+                            0.2: :class:`ResourcePlan` (see :func:`plan`)
+``pre_hook``, ``post_hook`` :class:`ResourcePlan` (see :func:`plan`)
+``post_job_deploy``,        :class:`ActionReport` (see :func:`report`);
+``post_job_delete``         they take :class:`JobDeployed`, :class:`JobDeleted`
+``markdown_docs``           ``str`` (Markdown) or ``None``
 ``dockerfile_injection``    ``list[str]``, one Dockerfile instruction each
 ``bootstrap_injection``     ``str`` (a shell script) or ``None``
 ``job_runtime_env_vars``    ``list[tuple[str, str]]``
 ==========================  ==========================================
+
+Resources for a plan: :func:`cloudformation_stack`, :func:`helm_release`,
+:func:`kubernetes`, :func:`container_run`.
 
 To fail a hook, ``raise HookFailed("what went wrong")`` (or call
 :func:`fail`): the host reports the message with the plugin's name, version and
@@ -72,17 +79,82 @@ from wit_world.imports.types import (
     ParamValue_TextList,
 )
 
+
+def _unavailable(name: str, needs: str) -> type:
+    """A stand-in for a WIT type this plugin's world lacks: usable in
+    annotations, failing with what to declare when instantiated."""
+
+    def refuse(*args, **kwargs):
+        raise TypeError(
+            f"{name} is not in this plugin's world: it comes with {needs}; list such a hook in plugin-manifest.yaml's "
+            f"`hooks:`"
+        )
+
+    return type(name, (), {"__init__": refuse, "__doc__": f"Not in this plugin's world (it comes with {needs})."})
+
+
+# The 0.2 interfaces componentize-py generates only for a world that uses
+# them: the declarative resources and the resource plan (deploy, destroy,
+# pre-hook, post-hook; resources also with infrastructure-target), and the
+# Racetrack job records (post-job-deploy, post-job-delete,
+# infrastructure-target). A world without them gets stand-ins.
+_PLAN_HOOKS = "a hook returning a resource plan (deploy, destroy, pre-hook, post-hook)"
+_RESOURCE_HOOKS = "a hook returning resources (deploy, destroy, pre-hook, post-hook, infrastructure-target)"
+_JOB_HOOKS = "a Racetrack job hook (post-job-deploy, post-job-delete, infrastructure-target)"
+try:
+    from wit_world.imports.resources import (
+        CloudformationStack,
+        ContainerRun,
+        DesiredResource,
+        DesiredResource_Cloudformation,
+        DesiredResource_Container,
+        DesiredResource_Helm,
+        DesiredResource_Kubernetes,
+        HelmRelease,
+    )
+except ImportError:
+    CloudformationStack = _unavailable("CloudformationStack", _RESOURCE_HOOKS)
+    ContainerRun = _unavailable("ContainerRun", _RESOURCE_HOOKS)
+    HelmRelease = _unavailable("HelmRelease", _RESOURCE_HOOKS)
+    DesiredResource = DesiredResource_Cloudformation = DesiredResource_Container = None
+    DesiredResource_Helm = DesiredResource_Kubernetes = None
+try:
+    from wit_world.imports.plan import ResourcePlan
+except ImportError:
+    ResourcePlan = _unavailable("ResourcePlan", _PLAN_HOOKS)
+try:
+    from wit_world.imports.jobs import JobDeleted, JobDeployed, JobManifest, JobRecord
+except ImportError:
+    JobDeleted = _unavailable("JobDeleted", _JOB_HOOKS)
+    JobDeployed = _unavailable("JobDeployed", _JOB_HOOKS)
+    JobManifest = _unavailable("JobManifest", _JOB_HOOKS)
+    JobRecord = _unavailable("JobRecord", _JOB_HOOKS)
+
 __all__ = [
     "ActionReport",
+    "CloudformationStack",
+    "ContainerRun",
     "Context",
     "Deployment",
+    "DesiredResource",
+    "HelmRelease",
     "Hook",
     "HookFailed",
+    "JobDeleted",
+    "JobDeployed",
+    "JobManifest",
+    "JobRecord",
     "ParamValue",
     "Plugin",
     "PluginContext",
+    "ResourcePlan",
+    "cloudformation_stack",
+    "container_run",
     "fail",
+    "helm_release",
+    "kubernetes",
     "log",
+    "plan",
     "report",
     "shell_quote",
     "skip",
@@ -114,16 +186,113 @@ def skip() -> NoReturn:
     raise Err(HookError_NotImplemented())
 
 
-def report(summary: str, details: Union[Sequence[tuple[str, str]], dict[str, str], None] = None) -> ActionReport:
-    """An :class:`ActionReport` for ``deploy``/``destroy``: a one-line summary
-    and ordered key/value details (a list of pairs, or a dict in insertion order)."""
-    if details is None:
-        pairs: list[tuple[str, str]] = []
-    elif isinstance(details, dict):
-        pairs = [(str(k), str(v)) for k, v in details.items()]
-    else:
-        pairs = [(str(k), str(v)) for k, v in details]
-    return ActionReport(summary=str(summary), details=pairs)
+Pairs = Union[Sequence[tuple[str, str]], dict[str, str], None]
+"""Ordered key/value pairs: a list of pairs, or a dict in insertion order."""
+
+
+def _pairs(pairs: Pairs) -> list[tuple[str, str]]:
+    if pairs is None:
+        return []
+    items = pairs.items() if isinstance(pairs, dict) else pairs
+    return [(str(k), str(v)) for k, v in items]
+
+
+def report(summary: str, details: Pairs = None) -> ActionReport:
+    """An :class:`ActionReport` (0.1.0 ``deploy``/``destroy``; 0.2
+    ``post_job_deploy``/``post_job_delete``): a one-line summary and ordered
+    key/value details (a list of pairs, or a dict in insertion order)."""
+    return ActionReport(summary=str(summary), details=_pairs(details))
+
+
+def _require_resources() -> None:
+    if DesiredResource_Kubernetes is None:
+        raise TypeError(
+            f"resources are not in this plugin's world: they come with {_RESOURCE_HOOKS}; list such a hook in "
+            f"plugin-manifest.yaml's `hooks:`"
+        )
+
+
+def _resource(resource) -> "DesiredResource":
+    """A resource as the WIT ``desired-resource`` variant: a variant as is, a
+    record wrapped in its case."""
+    _require_resources()
+    cases = {
+        CloudformationStack: DesiredResource_Cloudformation,
+        HelmRelease: DesiredResource_Helm,
+        ContainerRun: DesiredResource_Container,
+    }
+    if isinstance(
+        resource,
+        (DesiredResource_Cloudformation, DesiredResource_Helm, DesiredResource_Container, DesiredResource_Kubernetes),
+    ):
+        return resource
+    case = cases.get(type(resource))
+    if case is None:
+        raise TypeError(
+            f"{resource!r} is not a resource; make one with cloudformation_stack(), helm_release(), kubernetes() or "
+            f"container_run()"
+        )
+    return case(resource)
+
+
+def plan(summary: str, details: Pairs = None, resources: Optional[Sequence] = None) -> "ResourcePlan":
+    """A :class:`ResourcePlan`, what ``deploy``, ``destroy``, ``pre_hook`` and
+    ``post_hook`` return: a one-line summary, ordered key/value details and
+    the resources to create (deploy, pre) or remove (destroy, post), in
+    order, made with :func:`cloudformation_stack`, :func:`helm_release`,
+    :func:`kubernetes` or :func:`container_run` (their records are wrapped
+    too)::
+
+        return plan(f"create stack {name}", resources=[cloudformation_stack(name, "cfn/template.yaml")])
+    """
+    return ResourcePlan(
+        summary=str(summary), details=_pairs(details), resources=[_resource(r) for r in resources or ()]
+    )
+
+
+def cloudformation_stack(stack_name: str, template_path: str, parameters: Pairs = None) -> "DesiredResource":
+    """A CloudFormation stack from a template shipped in the bundle
+    (``template_path`` below its ``files/``), with ordered template
+    parameters. The stack's record is ``.value``."""
+    return _resource(
+        CloudformationStack(stack_name=str(stack_name), template_path=str(template_path), parameters=_pairs(parameters))
+    )
+
+
+def helm_release(release_name: str, namespace: str, chart_dir: str, values_yaml: str = "") -> "DesiredResource":
+    """A Helm release of the chart in ``chart_dir`` below the bundle's
+    ``files/`` (it holds ``Chart.yaml``), with values as a YAML mapping."""
+    return _resource(
+        HelmRelease(
+            release_name=str(release_name), namespace=str(namespace), chart_dir=str(chart_dir), values_yaml=values_yaml
+        )
+    )
+
+
+def kubernetes(yaml: str) -> "DesiredResource":
+    """Kubernetes manifests: one or more YAML documents."""
+    _require_resources()
+    return DesiredResource_Kubernetes(str(yaml))
+
+
+def container_run(
+    name: str,
+    image: str,
+    command: Optional[Sequence[str]] = None,
+    env: Pairs = None,
+    ports: Optional[Sequence[tuple[int, int]]] = None,
+) -> "DesiredResource":
+    """A container run on a single host: name, image, command (empty for the
+    image's default), ordered environment and (host, container) ports."""
+    return _resource(
+        ContainerRun(
+            name=str(name),
+            image=str(image),
+            command=[str(word) for word in command or ()],
+            env=_pairs(env),
+            ports=[(int(host), int(container)) for host, container in ports or ()],
+        )
+    )
 
 
 def shell_quote(word: str) -> str:

@@ -15,7 +15,9 @@
 //! The Python and JavaScript toolchains are the pinned ones
 //! `scripts/install-guest-toolchains.sh` installs under `target/toolchains/`
 //! of the Paddock checkout; `PADDOCK_COMPONENTIZE_PY` and
-//! `PADDOCK_COMPONENTIZE_JS_DIR` point elsewhere (see [`toolchain`]).
+//! `PADDOCK_COMPONENTIZE_JS_DIR` point elsewhere (see [`toolchain`]). A
+//! Python plugin's `requirements.txt` is installed into its component with
+//! pip: pinned, pure-Python packages only ([`requirements`]).
 //!
 //! Unlike the runtime (`paddock`), this crate runs the build tools as child
 //! processes, and passes on what they print to stderr.
@@ -25,6 +27,7 @@
 mod error;
 mod javascript;
 mod python;
+pub mod requirements;
 pub mod scaffold;
 pub mod toolchain;
 pub mod world;

@@ -1,11 +1,13 @@
 //! Python plugins: `app.py` defining one class per hook deriving from
 //! `paddock_guest.Hook` (0.2, the manifest declares `hooks:`), or
 //! `class Hooks(paddock_guest.Plugin)` (0.1.0), built with componentize-py
-//! against the world the manifest picks ([`GuestWorld`]).
+//! against the world the manifest picks ([`GuestWorld`]), with the
+//! packages its `requirements.txt` pins ([`crate::requirements`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::requirements;
 use crate::toolchain::{self, StagedSources, Staging};
 use crate::world::{GuestWorld, WORLD_NAME, interface_type_name};
 
@@ -24,17 +26,15 @@ pub(crate) fn build(dir: &Path, world: &GuestWorld) -> Result<(PathBuf, Staging)
     let componentize_py = toolchain::componentize_py()?;
     let StagedSources { staging, sources, wit } =
         toolchain::stage_sources(dir, "python", "paddock_guest.py", SDK_MODULE, world)?;
+    let deps = requirements::install(dir, staging.path())?;
     let out = staging.path().join("plugin.wasm");
 
     let mut command = Command::new(&componentize_py);
-    command
-        .arg("-d")
-        .arg(&wit)
-        .args(["-w", WORLD_NAME, "componentize", "app", "-p"])
-        .arg(&sources)
-        .arg("-o")
-        .arg(&out)
-        .current_dir(staging.path());
+    command.arg("-d").arg(&wit).args(["-w", WORLD_NAME, "componentize", "app", "-p"]).arg(&sources);
+    if let Some(deps) = &deps {
+        command.arg("-p").arg(deps);
+    }
+    command.arg("-o").arg(&out).current_dir(staging.path());
     let expected = match world.list_exports(|interface| format!("`class {}(Hook)`", interface_type_name(interface))) {
         None => "app.py must define `class Hooks(Plugin)`".to_string(),
         Some(classes) => {

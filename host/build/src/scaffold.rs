@@ -38,7 +38,9 @@ pub fn create(name: &str, lang: Language, parent: &Path) -> Result<(PathBuf, Vec
         Language::Python => {
             "`paddock bundle` builds `app.py` with componentize-py, adding `paddock_guest.py` from the \
                              Paddock checkout; install the toolchain once with `bash scripts/install-guest-toolchains.sh` \
-                             there. The SDK is documented in `guest-sdk/python/README.md`."
+                             there. Packages the plugin needs go into `requirements.txt`, each pinned (`name==version`) \
+                             and pure Python; `paddock bundle` installs them into the component. The SDK is documented \
+                             in `guest-sdk/python/README.md`."
         }
         Language::JavaScript => {
             "`paddock bundle` builds `plugin.js` with componentize-js, adding `paddock-guest.js` from the \

@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | componentize-py 0.25.1 | `target/toolchains/python/bin/componentize-py` | `PADDOCK_COMPONENTIZE_PY` (the executable) |
 //! | componentize-js 0.23.0 | `target/toolchains/js` | `PADDOCK_COMPONENTIZE_JS_DIR` (the dir whose `node_modules` holds it) |
+//! | pip, for a Python plugin's `requirements.txt` | the `python3` beside componentize-py (the venv's) | `PADDOCK_PYTHON` (a Python 3 with pip) |
 //!
 //! Default locations are relative to the Paddock checkout ([`checkout_root`]);
 //! `bash scripts/install-guest-toolchains.sh` installs both there.
@@ -24,6 +25,14 @@ pub const COMPONENTIZE_JS_DIR_ENV: &str = "PADDOCK_COMPONENTIZE_JS_DIR";
 
 /// The componentize-py version the SDK is written and tested against.
 pub const COMPONENTIZE_PY_VERSION: &str = "0.25.1";
+
+/// Environment variable naming the Python interpreter whose pip installs a
+/// Python plugin's `requirements.txt`.
+pub const PYTHON_ENV: &str = "PADDOCK_PYTHON";
+
+/// The CPython that componentize-py 0.25.1 embeds, and so the Python a
+/// plugin's `requirements.txt` is resolved for.
+pub const SANDBOX_PYTHON_VERSION: &str = "3.14";
 
 /// The componentize-js version the SDK is written and tested against.
 pub const COMPONENTIZE_JS_VERSION: &str = "0.23.0";
@@ -80,6 +89,33 @@ pub fn componentize_py() -> Result<PathBuf, String> {
             "cannot find the Paddock checkout to look for componentize-py; set {COMPONENTIZE_PY_ENV} to a componentize-py {COMPONENTIZE_PY_VERSION} executable (install it with `pip install componentize-py=={COMPONENTIZE_PY_VERSION}`)"
         )),
     }
+}
+
+/// The Python interpreter to run pip with (`python -m pip`) for a Python
+/// plugin's `requirements.txt`: `$PADDOCK_PYTHON`, else the `python3` (or
+/// `python`) beside [`componentize_py`], the venv
+/// `scripts/install-guest-toolchains.sh` makes.
+pub fn pip_python() -> Result<PathBuf, String> {
+    if let Some(path) = env_path(PYTHON_ENV) {
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!(
+                "{PYTHON_ENV} is {}, which is not a file; point it at a Python 3 interpreter with pip (it installs \
+                 the plugin's requirements.txt), or unset it",
+                path.display()
+            ))
+        };
+    }
+    let componentize_py = componentize_py()?;
+    let bin = componentize_py.parent().unwrap_or(Path::new("."));
+    ["python3", "python"].iter().map(|name| bin.join(name)).find(|path| path.is_file()).ok_or_else(|| {
+        format!(
+            "no Python interpreter beside {} to run pip for the plugin's requirements.txt; set {PYTHON_ENV} to a \
+             Python 3 with pip, or {INSTALL_HINT}",
+            componentize_py.display()
+        )
+    })
 }
 
 /// The directory whose `node_modules` holds componentize-js:
