@@ -1,9 +1,13 @@
 //! Python and JavaScript plugins, built from source like the Rust ones: the
 //! polyglot sample (0.1.0) and the team-labels sample (0.2 packages by tool)
-//! written three times must each behave identically, a 0.2 build must
-//! export exactly the hooks its manifest declares, failures and loops in
-//! Python/JS must be contained, and `paddock new` must produce plugins
-//! `paddock bundle` builds without edits.
+//! written three times must each behave identically, as must the ports of
+//! the seeds' examples (job-notifier in Python, custom-cfn in JavaScript)
+//! and their Rust originals; a 0.2 build must export exactly the hooks its
+//! manifest declares, a Python plugin gets the pinned pure-Python packages
+//! of its `requirements.txt` (and a package with native extensions fails
+//! the build naming it), failures and loops in Python/JS must be contained,
+//! and `paddock new` must produce plugins `paddock bundle` builds without
+//! edits.
 //!
 //! Needs the guest toolchains: `bash scripts/install-guest-toolchains.sh`
 //! (CI runs it). Without them these tests fail and say so.
@@ -14,6 +18,8 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use paddock::hooks::racetrack::{JobDeleted, JobDeployed, JobManifest, JobRecord};
+use paddock::resources::{CloudFormationStack, Resource};
 use paddock::{
     ActionReport, Deployment, FailureCause, Hook, Host, HostConfig, Limits, Outcome, ParamValue, Plugin, PluginConfig,
     PluginSet, Status, hooks,
@@ -485,6 +491,294 @@ fn the_0_2_twins_in_three_languages_return_identical_results_beside_a_0_1_plugin
     let no_owner = FailureCause::Reported("no team in the deployment and no `owner` parameter: set one of them".into());
     assert_eq!(reference[3].dockerfile, Ended::Failed(no_owner.clone()));
     assert_eq!(reference[3].env, Ended::Failed(no_owner));
+}
+
+/// A sample of the seeds' examples and its port: the Rust original (bundled
+/// from its prebuilt component, as the other test modules do) and the port
+/// in `sample-plugins/<port>`, built from source in `lang`.
+fn original_and_port(original: &str, port: &'static str, lang: Lang) -> (Arc<Plugin>, Arc<Plugin>) {
+    let rust =
+        host().load_file(&support::sample_bundle(original)).unwrap_or_else(|e| panic!("loading {original}: {e}"));
+    (Arc::new(rust), built(port, lang))
+}
+
+fn job_record() -> JobRecord {
+    JobRecord {
+        name: "sentiment".into(),
+        version: "1.4.2".into(),
+        status: "running".into(),
+        id: "8f14e45f".into(),
+        create_time: "2026-11-30T10:00:00Z".into(),
+        update_time: "2026-12-01T09:30:00Z".into(),
+        deploy_time: Some("2026-12-01T09:30:00Z".into()),
+        infrastructure_target: Some("kubernetes".into()),
+        deployed_by: Some("alice".into()),
+        internal_name: None,
+    }
+}
+
+fn job_deployed() -> JobDeployed {
+    JobDeployed {
+        manifest: JobManifest {
+            name: "sentiment".into(),
+            owner_email: "alice@example.com".into(),
+            jobtype: "python3:2.4.0".into(),
+            git_remote: "https://github.com/example/sentiment".into(),
+            replicas: 2,
+            ..JobManifest::default()
+        },
+        job: job_record(),
+        image_name: "registry/sentiment:1.4.2".into(),
+        deployer: Some("alice".into()),
+    }
+}
+
+/// How job-notifier's hooks ended for one input.
+#[derive(Debug, PartialEq)]
+struct NotifierRun {
+    deployed: Ended<ActionReport>,
+    deleted: Ended<ActionReport>,
+    docs: Ended<Option<String>>,
+    /// A hook it does not export.
+    env: Ended<Vec<(String, String)>>,
+}
+
+#[test]
+fn the_python_job_notifier_returns_what_the_rust_one_does_for_every_job_event() {
+    let (rust, python) = original_and_port("job-notifier", "job-notifier-python", Lang::Python);
+    let anonymous = JobDeployed {
+        deployer: None,
+        job: JobRecord { infrastructure_target: None, ..job_record() },
+        ..job_deployed()
+    };
+    let cases = [
+        ("no parameters", vec![], job_deployed(), Some("bob")),
+        ("a channel", params(&[("channel", ParamValue::Text("#ml-team".into()))]), job_deployed(), None),
+        ("a channel of the wrong type, nobody named", params(&[("channel", ParamValue::Integer(7))]), anonymous, None),
+    ];
+    let mut reference = Vec::new();
+    for (case, parameters, deployed, deleted_by) in cases {
+        let set = PluginSet::builder(host())
+            .add(rust.clone(), PluginConfig { id: None, parameters: parameters.clone() })
+            .unwrap()
+            .add(python.clone(), PluginConfig { id: None, parameters })
+            .unwrap()
+            .build()
+            .unwrap();
+        let deleted = JobDeleted { job: job_record(), deleted_by: deleted_by.map(str::to_string) };
+        let deployed = set.call::<hooks::PostJobDeploy>(&deployed);
+        let deleted = set.call::<hooks::PostJobDelete>(&deleted);
+        let docs = set.call::<hooks::MarkdownDocs>(&());
+        let env = set.call::<hooks::JobRuntimeEnvVars>(&deployment());
+        let runs: Vec<(String, NotifierRun)> = (0..2)
+            .map(|index| {
+                let run = NotifierRun {
+                    deployed: deployed[index].status.clone().into(),
+                    deleted: deleted[index].status.clone().into(),
+                    docs: docs[index].status.clone().into(),
+                    env: env[index].status.clone().into(),
+                };
+                (deployed[index].plugin.clone(), run)
+            })
+            .collect();
+        assert_eq!(runs[0].0, "job-notifier", "same priority: configured order");
+        assert_eq!(runs[1].0, "job-notifier-python");
+        assert_eq!(runs[1].1, runs[0].1, "job-notifier-python differs from job-notifier (Rust) for {case}");
+        reference.push(runs.into_iter().next().unwrap().1);
+    }
+    let report = |summary: &str, details: &[(&str, &str)]| {
+        Ended::Ok(ActionReport { summary: summary.into(), details: pairs(details), resources: Vec::new() })
+    };
+    assert_eq!(
+        reference[0].deployed,
+        report(
+            "would notify #racetrack: alice deployed sentiment 1.4.2 (registry/sentiment:1.4.2)",
+            &[("job", "sentiment"), ("version", "1.4.2"), ("owner", "alice@example.com"), ("target", "kubernetes")]
+        )
+    );
+    assert_eq!(
+        reference[0].deleted,
+        report("would notify #racetrack: bob deleted sentiment 1.4.2", &[("job", "sentiment")])
+    );
+    assert_eq!(reference[0].env, Ended::Skipped, "not exported: skipped");
+    assert_eq!(
+        reference[1].deleted,
+        report("would notify #ml-team: someone deleted sentiment 1.4.2", &[("job", "sentiment")])
+    );
+    let Ended::Ok(Some(docs)) = &reference[1].docs else { panic!("{:?}", reference[1].docs) };
+    assert!(docs.starts_with("# job-notifier\n\nPosts to `#ml-team` when"), "{docs}");
+    assert_eq!(
+        reference[2].deployed,
+        report(
+            "would notify #racetrack: someone deployed sentiment 1.4.2 (registry/sentiment:1.4.2)",
+            &[("job", "sentiment"), ("version", "1.4.2"), ("owner", "alice@example.com"), ("target", "")]
+        ),
+        "a channel of another type counts as absent"
+    );
+}
+
+/// How custom-cfn's hooks ended for one input.
+#[derive(Debug, PartialEq)]
+struct CfnRun {
+    pre: Ended<ActionReport>,
+    post: Ended<ActionReport>,
+    /// A hook it does not export.
+    deploy: Ended<ActionReport>,
+}
+
+/// The Rust custom-cfn and its JavaScript port in one set, each configured
+/// under one of `ids` (the stack is named after the plugin id): how each
+/// one's hooks ended, by plugin name.
+fn run_custom_cfn(
+    twins: &[Arc<Plugin>; 2],
+    ids: [&str; 2],
+    parameters: &[(String, ParamValue)],
+    deployment: &Deployment,
+) -> BTreeMap<String, CfnRun> {
+    let mut builder = PluginSet::builder(host());
+    for (plugin, id) in twins.iter().zip(ids) {
+        builder =
+            builder.add(plugin.clone(), PluginConfig { id: Some(id.into()), parameters: parameters.to_vec() }).unwrap();
+    }
+    let set = builder.build().unwrap();
+    let pre = set.call::<hooks::PreHook>(deployment);
+    let post = set.call::<hooks::PostHook>(deployment);
+    let deploy = set.call::<hooks::Deploy>(deployment);
+    (0..2)
+        .map(|index| {
+            let run = CfnRun {
+                pre: pre[index].status.clone().into(),
+                post: post[index].status.clone().into(),
+                deploy: deploy[index].status.clone().into(),
+            };
+            (pre[index].plugin.clone(), run)
+        })
+        .collect()
+}
+
+#[test]
+fn the_javascript_custom_cfn_returns_the_stack_the_rust_one_does() {
+    let (rust, js) = original_and_port("custom-cfn", "custom-cfn-js", Lang::Js);
+    let twins = [rust, js];
+    let bad_environment = Deployment { environment: "dev_env".into(), ..deployment() };
+    let cases = [
+        ("a bucket prefix", params(&[("bucket_prefix", ParamValue::Text("acme".into()))]), deployment()),
+        ("no parameters", vec![], deployment()),
+        ("a bucket prefix of the wrong type", params(&[("bucket_prefix", ParamValue::Boolean(true))]), deployment()),
+        ("a stack name the host refuses", vec![], bad_environment),
+    ];
+    let mut reference = Vec::new();
+    for (case, parameters, deployment) in cases {
+        // Each twin under each id, beside the other: the same id must give the same stack.
+        let first = run_custom_cfn(&twins, ["custom-cfn", "team-cfn"], &parameters, &deployment);
+        let swapped = run_custom_cfn(&twins, ["team-cfn", "custom-cfn"], &parameters, &deployment);
+        assert_eq!(
+            swapped["custom-cfn-js"], first["custom-cfn"],
+            "custom-cfn-js differs from custom-cfn (Rust) for {case}"
+        );
+        assert_eq!(
+            first["custom-cfn-js"], swapped["custom-cfn"],
+            "custom-cfn-js differs from custom-cfn (Rust) for {case}"
+        );
+        reference.push(first.into_values().next().unwrap());
+    }
+    let stack_plan = |summary: &str, prefix: &str| {
+        Ended::Ok(ActionReport {
+            summary: summary.into(),
+            details: Vec::new(),
+            resources: vec![Resource::CloudFormation(CloudFormationStack {
+                stack_name: "orbit-dev-env-data-science-custom-cfn".into(),
+                template_path: "cfn/template.yaml".into(),
+                parameters: pairs(&[("TeamName", "data-science"), ("BucketPrefix", prefix)]),
+            })],
+        })
+    };
+    assert_eq!(reference[0].pre, stack_plan("create stack orbit-dev-env-data-science-custom-cfn", "acme"));
+    assert_eq!(reference[0].post, stack_plan("delete stack orbit-dev-env-data-science-custom-cfn", "acme"));
+    assert_eq!(reference[0].deploy, Ended::Skipped, "not exported: skipped");
+    assert_eq!(reference[1].pre, stack_plan("create stack orbit-dev-env-data-science-custom-cfn", "orbit"));
+    assert_eq!(reference[2].pre, reference[1].pre, "a parameter of another type counts as absent");
+    let Ended::Failed(cause) = &reference[3].pre else { panic!("{:?}", reference[3].pre) };
+    assert!(cause.to_string().contains("orbit-dev_env-data-science-custom-cfn"), "{cause}");
+}
+
+/// A Python plugin in a new directory: a markdown-docs hook whose `app.py`
+/// is `app`, with `requirements` as its `requirements.txt`.
+fn python_plugin_with_requirements(app: &str, requirements: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("plugin-manifest.yaml"),
+        "name: with-deps\nversion: 0.1.0\nhooks: [markdown-docs]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("app.py"), app).unwrap();
+    std::fs::write(dir.path().join("requirements.txt"), requirements).unwrap();
+    dir
+}
+
+#[test]
+fn a_python_plugin_gets_the_pinned_pure_python_packages_of_its_requirements_txt() {
+    require_toolchains();
+    let app = "import humanize\n\
+               from paddock_guest import Hook, PluginContext\n\n\
+               class MarkdownDocs(Hook):\n    \
+                   def markdown_docs(self, plugin: PluginContext):\n        \
+                       return f\"{humanize.intcomma(1234567)} jobs, {humanize.naturalsize(3_000_000)} (humanize {humanize.__version__})\"\n";
+    let dir = python_plugin_with_requirements(app, "# sizes and counts for people\nhumanize==4.9.0\n");
+    let out = dir.path().join("out.zip");
+    let (summary, plugin) = bundle_and_load(host(), dir.path(), &Lang::Python.source(), Some(&out))
+        .unwrap_or_else(|e| panic!("building a plugin with requirements.txt: {e}"));
+    assert_eq!(summary.path, out);
+    let set = alone(Arc::new(plugin), vec![]);
+    let docs = only(set.call::<hooks::MarkdownDocs>(&()));
+    assert_eq!(docs, Status::Ok(Some("1,234,567 jobs, 3.0 MB (humanize 4.9.0)".into())), "humanize ran in the sandbox");
+}
+
+#[test]
+fn a_requirement_with_native_extensions_or_without_a_pin_fails_the_build_naming_it() {
+    require_toolchains();
+    let app = "from paddock_guest import Hook, PluginContext\n\n\
+               class MarkdownDocs(Hook):\n    \
+                   def markdown_docs(self, plugin: PluginContext):\n        \
+                       return None\n";
+    let cases = [
+        // PyYAML publishes platform wheels only (its C extension): none for the sandbox, one for
+        // any CPython from 3.8 to 3.14 building it (6.0.3).
+        (
+            "pyyaml==6.0.3\n",
+            &[
+                "requirements.txt: `pyyaml` has native extensions: `pyyaml==6.0.3` publishes no pure-Python wheel \
+               (tagged `py3-none-any`), only platform wheels such as pyyaml-6.0.3-cp",
+                "a Python plugin can use pure-Python packages only",
+            ][..],
+        ),
+        (
+            "humanize==4.9.0\nhumanize>=4\n",
+            &["requirements.txt line 2: `humanize>=4` is not pinned; write each package as `name==version`"][..],
+        ),
+        (
+            "--index-url https://example.invalid/simple\n",
+            &["requirements.txt line 1: `--index-url https://example.invalid/simple` is a pip option"][..],
+        ),
+        // python-dateutil depends on six, which the file does not pin.
+        (
+            "python-dateutil==2.9.0.post0\n",
+            &["requirements.txt does not pin every package the plugin gets", "add the line `six=="][..],
+        ),
+    ];
+    for (requirements, expected) in cases {
+        let dir = python_plugin_with_requirements(app, requirements);
+        let out = dir.path().join("out.zip");
+        let error = bundle_and_load(host(), dir.path(), &Lang::Python.source(), Some(&out))
+            .map(|_| ())
+            .expect_err(requirements)
+            .to_string();
+        for expected in expected {
+            assert!(error.contains(expected), "{requirements:?}: expected `{expected}` in: {error}");
+        }
+        assert!(error.starts_with(&format!("cannot build plugin in {}: ", dir.path().display())), "{error}");
+        assert!(!out.exists());
+    }
 }
 
 /// A copy of the team-labels sample in `lang` whose manifest declares `hooks`.
