@@ -135,7 +135,8 @@ fn a_job_type_naming_a_file_its_bundle_lacks_or_a_broken_template_is_an_error_na
             ("python3/job-template.Dockerfile", "FROM {{ base_image }}\nRUN echo {{ manifest.nope }}\n"),
         ],
     );
-    let types = set_of(std::slice::from_ref(&broken)).call::<hooks::JobTypes>(&()).remove(0).status.ok().cloned().unwrap();
+    let types =
+        set_of(std::slice::from_ref(&broken)).call::<hooks::JobTypes>(&()).remove(0).status.ok().cloned().unwrap();
     let error = paddock::jobtypes::render(&broken, &types[0], &manifest(), support::host().output_rules()).unwrap_err();
     let text = error.to_string();
     assert!(text.starts_with("plugin `undefined-variable` 2.4.0, job type `python3:2.4.0`: template `python3/job-template.Dockerfile` line 2"), "{text}");
@@ -147,7 +148,8 @@ fn a_job_type_naming_a_file_its_bundle_lacks_or_a_broken_template_is_an_error_na
             ("python3/job-template.Dockerfile", "FROM {{ base_image }}\nRUN <<EOF\nid\nEOF\n"),
         ],
     );
-    let types = set_of(std::slice::from_ref(&heredoc)).call::<hooks::JobTypes>(&()).remove(0).status.ok().cloned().unwrap();
+    let types =
+        set_of(std::slice::from_ref(&heredoc)).call::<hooks::JobTypes>(&()).remove(0).status.ok().cloned().unwrap();
     let error =
         paddock::jobtypes::render(&heredoc, &types[0], &manifest(), support::host().output_rules()).unwrap_err();
     assert!(error.to_string().contains("heredoc"), "{error}");

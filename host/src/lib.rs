@@ -57,8 +57,8 @@ pub mod plugin_set;
 pub mod resources;
 pub mod sandbox;
 pub mod sanitize;
-pub mod templates;
 pub mod state;
+pub mod templates;
 mod types;
 pub mod validate;
 
