@@ -16,12 +16,17 @@ use paddock_build::{ComponentSource, GUEST_TARGET, bundle_plugin_dir};
 pub const SAMPLES: [&str; 4] = ["hello-world", "runtime-env", "docker-layers", "deploy-recorder"];
 
 /// Guests built for the tests: the samples plus test-only ones.
-const GUEST_CRATES: [&str; 8] = [
+const GUEST_CRATES: [&str; 13] = [
     "hello-world",
     "runtime-env",
     "docker-layers",
     "deploy-recorder",
     "team-labels",
+    "job-notifier",
+    "python3-job-type",
+    "infra-targets",
+    "custom-cfn",
+    "ray",
     "misbehaving",
     "foreign-imports",
     "startup-loop",

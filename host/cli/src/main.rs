@@ -1,7 +1,10 @@
 //! `paddock`: build, inspect, validate and run plugin bundles.
 
+mod jobs;
+mod out_dir;
 mod precompile;
 mod report;
+mod state;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -12,7 +15,7 @@ use anyhow::{Context, Result, bail};
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
 use paddock::cache::{CompileCache, EntryKind};
-use paddock::{Deployment, FailurePolicy, Hook, Host, HostConfig, Limits, PluginSet};
+use paddock::{FailurePolicy, Hook, Host, HostConfig, Limits, PluginSet, RunContext};
 use paddock_build::{ComponentSource, Language, bundle_plugin_dir, scaffold};
 
 /// Paddock: WebAssembly-sandboxed plugins for deployment tools.
@@ -101,6 +104,28 @@ enum Command {
     },
     /// Run a hook (or `all`) across plugins in priority order.
     Run(RunArgs),
+    /// Show a plugin's documentation (its markdown-docs hook), safe for a terminal.
+    Docs {
+        /// The bundle zip.
+        bundle: PathBuf,
+    },
+    /// Render the Dockerfiles of a job from the job type a set of plugins provides.
+    RenderJob(jobs::RenderJobArgs),
+    /// Show what applying a plugin set to a target would change (exit 0: no
+    /// changes, 3: changes, 1: a plugin failed).
+    Plan(state::PlanArgs),
+    /// Apply a plugin set to a target and record it (exit 0: no changes,
+    /// 3: changes applied, 1: a plugin failed).
+    Apply(state::PlanArgs),
+    /// Show the audit trail: every hook invocation, what it returned, from which bundle.
+    History(state::HistoryArgs),
+    /// Trace a Dockerfile line or env var of a target back to the plugin that contributed it.
+    Explain(state::ExplainArgs),
+    /// Manage the state store.
+    State {
+        #[command(subcommand)]
+        command: state::StateCommand,
+    },
 }
 
 /// `paddock run`'s arguments.
@@ -136,6 +161,15 @@ struct RunArgs {
     /// as python:3.11 (default: the context's image_name).
     #[arg(long, value_name = "IMAGE")]
     base_image: Option<String>,
+    /// Write the resources the hooks returned (Kubernetes manifests, Helm
+    /// charts with values, CloudFormation templates with parameters) into
+    /// this directory, atomically; it must be new or one paddock wrote.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// An Orbit-style environment file naming teams and their plugin-set
+    /// files: the hooks run team by team, each with its team's context.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["plugins", "set"])]
+    environment: Option<PathBuf>,
 }
 
 /// `paddock run`'s HOOK.
@@ -350,6 +384,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Precompile { bundles } => precompile_command(config, cache, &bundles),
         Command::Validate { bundles } => validate(config, &bundles),
         Command::Run(args) => run_hooks(config, args),
+        Command::Docs { bundle } => jobs::docs(config, &bundle),
+        Command::RenderJob(args) => jobs::render_job(config, args),
+        Command::Plan(args) => state::plan_or_apply(config, args, false),
+        Command::Apply(args) => state::plan_or_apply(config, args, true),
+        Command::History(args) => state::history(args),
+        Command::Explain(args) => state::explain(args),
+        Command::State { command } => state::state_command(command),
     }
 }
 
@@ -471,21 +512,36 @@ fn validate(config: HostConfig, bundles: &[PathBuf]) -> Result<ExitCode> {
 
 /// `paddock run`.
 fn run_hooks(config: HostConfig, args: RunArgs) -> Result<ExitCode> {
-    let RunArgs { hook, plugins, set, context, format, fail_fast, timeout_ms, memory_mib, base_image } = args;
+    let RunArgs {
+        hook,
+        plugins,
+        set,
+        context,
+        format,
+        fail_fast,
+        timeout_ms,
+        memory_mib,
+        base_image,
+        out,
+        environment,
+    } = args;
     let hooks = match hook {
         HookArg::All => Hook::ALL.to_vec(),
         HookArg::One(hook) => vec![hook],
     };
-    if plugins.is_empty() && set.is_none() {
-        bail!("no plugins given; pass --plugins PATH (a bundle or a directory of bundles) or --set FILE");
+    if plugins.is_empty() && set.is_none() && environment.is_none() {
+        bail!(
+            "no plugins given; pass --plugins PATH (a bundle or a directory of bundles), --set FILE, or --environment FILE"
+        );
     }
     // Read before any plugin is loaded: a bad context fails at once.
     let deployment = context.as_deref().map(read_context).transpose()?;
     if let Some(image) = &base_image {
         paddock::validate::check_image_reference(image).map_err(|problem| anyhow::anyhow!("--base-image {problem}"))?;
     }
-    let base_image =
-        base_image.or_else(|| deployment.as_ref().map(|deployment| deployment.image_name.clone())).unwrap_or_default();
+    let base_image = base_image
+        .or_else(|| deployment.as_ref().map(|context| context.deployment.image_name.clone()))
+        .unwrap_or_default();
     // No implicit `FROM scratch`: RUN lines on an empty image are
     // never what was meant, so scratch must be asked for by name.
     if hooks.contains(&Hook::DockerfileInjection) && base_image.is_empty() {
@@ -502,16 +558,52 @@ fn run_hooks(config: HostConfig, args: RunArgs) -> Result<ExitCode> {
         limits.memory_bytes = usize::try_from(mib << 20).context("--memory-mib is too large for this platform")?;
     }
     let host = Host::with_config(HostConfig { limits, ..config })?;
+    let policy = if fail_fast { FailurePolicy::Abort } else { FailurePolicy::Continue };
+    if let Some(environment) = &environment {
+        let hooks = TeamHooks { hooks: &hooks, all: hook == HookArg::All, policy };
+        return run_environment(&host, environment, &hooks, deployment, format, out.as_deref());
+    }
+    let plugin_set = load_plugin_set(&host, set.as_deref(), &plugins, policy)?;
+    let context = deployment.unwrap_or_else(|| {
+        tracing::warn!(
+            "no --context given: the hooks see an empty deployment (every field empty); \
+             pass --context FILE, e.g. sample-plugins/context.yaml"
+        );
+        RunContext::default()
+    });
+    let (runs, missing) = report::run_hooks(&plugin_set, &hooks, &context);
+    if hook != HookArg::All
+        && let Some(missing) = missing.first()
+    {
+        bail!("{missing}");
+    }
+    for missing in &missing {
+        tracing::info!("not run: {missing}");
+    }
+    if let Some(out) = &out {
+        out_dir::write(out, &out_dir::resource_files(&plugin_set, &runs)?)?;
+        tracing::info!("wrote the resources to {}", shown(out));
+    }
+    emit(&match format {
+        Format::Json => format!("{}\n", report::runs_json(&runs, hook == HookArg::All, &base_image)?),
+        Format::Text => report::runs_text(&plugin_set, &runs, &base_image)?,
+    })?;
+    Ok(if report::all_succeeded(&runs) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Loads the plugins of a set file and of bundle paths, in that order.
+pub(crate) fn load_plugin_set(
+    host: &Host,
+    set: Option<&Path>,
+    plugins: &[PathBuf],
+    policy: FailurePolicy,
+) -> Result<PluginSet> {
     let plugin_set = with_spinner("loading plugins", || -> Result<PluginSet, paddock::Error> {
-        let mut builder = PluginSet::builder(&host).failure_policy(if fail_fast {
-            FailurePolicy::Abort
-        } else {
-            FailurePolicy::Continue
-        });
-        if let Some(set) = &set {
+        let mut builder = PluginSet::builder(host).failure_policy(policy);
+        if let Some(set) = set {
             builder = builder.add_set_file(set)?;
         }
-        for path in &plugins {
+        for path in plugins {
             builder = builder.add_path(path)?;
         }
         builder.build()
@@ -520,19 +612,66 @@ fn run_hooks(config: HostConfig, args: RunArgs) -> Result<ExitCode> {
         let set_file = set.iter().map(|path| format!("plugin-set file {}", shown(path)));
         bail!("{}", no_bundles_found(set_file.chain(plugins.iter().map(|path| shown(path)))));
     }
-    let deployment = deployment.unwrap_or_else(|| {
-        tracing::warn!(
-            "no --context given: the hooks see an empty deployment (every field empty); \
-             pass --context FILE, e.g. sample-plugins/context.yaml"
-        );
-        Deployment::default()
-    });
-    let runs = report::run_hooks(&plugin_set, &hooks, &deployment.into());
+    Ok(plugin_set)
+}
+
+/// `paddock run --environment FILE`: each team's plugin set with the team's
+/// context (Orbit registers plugins per team from `<team>-plugins.yaml`).
+fn run_environment(
+    host: &Host,
+    path: &Path,
+    run: &TeamHooks<'_>,
+    context: Option<RunContext>,
+    format: Format,
+    out: Option<&Path>,
+) -> Result<ExitCode> {
+    let TeamHooks { hooks, all, policy } = *run;
+    let environment = paddock::plugin_set::Environment::read_file(path)?;
+    let base = context.unwrap_or_default();
+    let mut text = String::new();
+    let mut json = Vec::new();
+    let mut files = Vec::new();
+    let mut succeeded = true;
+    for team in environment.teams() {
+        let plugin_set = load_plugin_set(host, Some(team.plugins()), &[], policy)?;
+        let context = environment.context_for(team, &base);
+        let (runs, missing) = report::run_hooks(&plugin_set, hooks, &context);
+        if !all && let Some(missing) = missing.first() {
+            bail!("{missing}");
+        }
+        if out.is_some() {
+            let team_files = out_dir::resource_files(&plugin_set, &runs)?;
+            files.extend(team_files.into_iter().map(|(path, bytes)| (format!("{}/{path}", team.name()), bytes)));
+        }
+        succeeded &= report::all_succeeded(&runs);
+        match format {
+            Format::Json => {
+                let runs: serde_json::Value =
+                    serde_json::from_str(&report::runs_json(&runs, all, &context.deployment.image_name)?)?;
+                json.push(serde_json::json!({ "team": team.name(), "runs": runs }));
+            }
+            Format::Text => {
+                text.push_str(&format!("=== team {} ===\n", paddock::sanitize::for_terminal(team.name(), 80)));
+                text.push_str(&report::runs_text(&plugin_set, &runs, &context.deployment.image_name)?);
+            }
+        }
+    }
+    if let Some(out) = out {
+        out_dir::write(out, &files)?;
+    }
     emit(&match format {
-        Format::Json => format!("{}\n", report::runs_json(&runs, hook == HookArg::All, &base_image)?),
-        Format::Text => report::runs_text(&plugin_set, &runs, &base_image)?,
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(&json)?),
+        Format::Text => text,
     })?;
-    Ok(if report::all_succeeded(&runs) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if succeeded { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Which hooks run for each team of an environment, and how.
+#[derive(Clone, Copy)]
+struct TeamHooks<'a> {
+    hooks: &'a [Hook],
+    all: bool,
+    policy: FailurePolicy,
 }
 
 /// Runs `work` under a spinner on stderr, drawn only on a terminal: a load
@@ -549,20 +688,21 @@ fn with_spinner<T>(message: &str, work: impl FnOnce() -> T) -> T {
 /// Largest deployment context accepted.
 const MAX_CONTEXT_BYTES: u64 = 1024 * 1024;
 
-fn read_context(path: &Path) -> Result<Deployment> {
+fn read_context(path: &Path) -> Result<RunContext> {
     let text = paddock::fsutil::read_text_capped(path, MAX_CONTEXT_BYTES)
         .map_err(|problem| anyhow::anyhow!("context {}: {problem}", shown(path)))?;
-    let deployment: Deployment = serde_yaml::from_str(&text).with_context(|| {
+    let context: RunContext = serde_yaml::from_str(&text).with_context(|| {
         format!(
-            "context {} is not valid (fields: environment, team, job_name, job_version, image_name, deployer)",
+            "context {} is not valid (fields: environment, team, job_name, job_version, image_name, deployer; \
+             sections job_deployed, job_deleted, job_on_target, observed_job for the Racetrack job hooks)",
             shown(path)
         )
     })?;
-    if !deployment.image_name.is_empty() {
-        paddock::validate::check_image_reference(&deployment.image_name)
+    if !context.deployment.image_name.is_empty() {
+        paddock::validate::check_image_reference(&context.deployment.image_name)
             .map_err(|problem| anyhow::anyhow!("context {} field `image_name`: {problem}", shown(path)))?;
     }
-    Ok(deployment)
+    Ok(context)
 }
 
 /// On SIGINT, SIGTERM or SIGHUP, removes the partial files paddock is

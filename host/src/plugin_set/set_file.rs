@@ -24,12 +24,12 @@ use super::{PluginConfig, PluginSetBuilder, check_id};
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SetFile {
-    plugins: Vec<SetFileEntry>,
+    plugins: Vec<SetFileItem>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SetFileEntry {
+struct SetFileItem {
     bundle: PathBuf,
     #[serde(default)]
     id: Option<String>,
@@ -61,6 +61,38 @@ impl PluginSetBuilder {
         }
         Ok(self)
     }
+}
+
+/// One entry of a plugin-set file, not yet loaded: what
+/// [`crate::state::DesiredSetBuilder::add_set_file`] records per plugin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetFileEntry {
+    /// The bundle's path, resolved against the set file's directory.
+    pub bundle: PathBuf,
+    /// The configured id and parameters.
+    pub config: PluginConfig,
+}
+
+/// Reads a plugin-set file's entries in file order without loading their
+/// bundles; ids and parameters are checked as [`PluginSetBuilder::add_set_file`] checks them.
+pub fn read_set_file(path: &Path) -> Result<Vec<SetFileEntry>, Error> {
+    let origin = path.display().to_string();
+    let set_error = |problem: String| Error::PluginSet { origin: origin.clone(), problem };
+    let text = crate::fsutil::read_text_capped(path, MAX_SET_FILE_BYTES).map_err(|e| set_error(e.to_string()))?;
+    let set: SetFile = parse_set_file(&text).map_err(set_error)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut entries = Vec::with_capacity(set.plugins.len());
+    for (index, entry) in set.plugins.into_iter().enumerate() {
+        let at = || format!("entry {} of plugin-set file {origin}", index + 1);
+        if let Some(id) = &entry.id {
+            check_id(id, at)?;
+        }
+        let parameters = parameters_from_mapping(&entry.parameters)
+            .map_err(|problem| set_error(format!("entry {} ({}): {problem}", index + 1, entry.bundle.display())))?;
+        entries
+            .push(SetFileEntry { bundle: base.join(&entry.bundle), config: PluginConfig { id: entry.id, parameters } });
+    }
+    Ok(entries)
 }
 
 /// Parses a plugin-set file so that no YAML tag on a parameter is lost
