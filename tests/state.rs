@@ -214,6 +214,9 @@ fn apply_then_plan_shows_nothing_to_change(backend: &Backend) {
     assert_eq!(store.load(TARGET).unwrap().unwrap(), recorded, "an apply with nothing to change writes no state");
     // Every invocation is audited, the no-op apply's too: 4 plugins x 4 hooks, twice.
     assert_eq!(store.history(&HistoryQuery::default()).unwrap().len(), 32);
+    assert_eq!(store.audit_len().unwrap(), 32);
+    assert_eq!(paddock::state::over_retention_cap(&mut *store, 32).unwrap(), None);
+    assert_eq!(paddock::state::over_retention_cap(&mut *store, 31).unwrap(), Some(32));
 }
 
 fn removing_a_plugin_runs_its_destroy_from_the_recorded_bundle_after_the_file_is_gone(backend: &Backend) {
@@ -778,4 +781,62 @@ fn the_cli_plans_applies_explains_and_shows_history() {
     let (code, _, stderr) = run(&["history", "--state", garbage.to_str().unwrap()]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("is not a Paddock state database"), "{stderr}");
+}
+
+#[test]
+fn paddock_run_with_a_state_store_puts_every_hook_call_on_the_audit_trail() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let db = db.to_str().unwrap();
+    let recorder = sample_bundle("deploy-recorder");
+    let labels = sample_bundle("team-labels");
+    let output = support::paddock(&[
+        "run",
+        "deploy",
+        "--plugins",
+        recorder.to_str().unwrap(),
+        labels.to_str().unwrap(),
+        "--state",
+        db,
+        "--target",
+        "team/ops",
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let history = support::paddock(&["history", "--state", db, "--target", "team/ops", "--format", "json"]);
+    assert!(history.status.success(), "{}", String::from_utf8_lossy(&history.stderr));
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&history.stdout).unwrap();
+    let seen: Vec<(&str, &str, &str)> = entries
+        .iter()
+        .map(|e| (e["operation"].as_str().unwrap(), e["plugin"].as_str().unwrap(), e["status"].as_str().unwrap()))
+        .collect();
+    // In execution order: team-labels has priority 5, deploy-recorder 10.
+    assert_eq!(seen, [("run", "team-labels", "skipped"), ("run", "deploy-recorder", "ok")]);
+    let bundle_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(std::fs::read(&recorder).unwrap()));
+    let recorded = &entries[1];
+    assert_eq!(recorded["bundle_sha256"], bundle_sha.as_str(), "the record names the bundle file's sha256");
+    assert_eq!(recorded["wit_package"], "paddock:plugin@0.1.0");
+    assert_eq!(recorded["hook"], "deploy");
+    assert!(recorded["output"].is_object(), "the validated output is kept: {recorded}");
+
+    let without_target = support::paddock(&["run", "deploy", "--plugins", recorder.to_str().unwrap(), "--state", db]);
+    assert_eq!(without_target.status.code(), Some(2), "--state needs --target");
+
+    // Over the retention cap: a warning, and nothing deleted.
+    let mut over_cap = support::paddock_command(&[
+        "run",
+        "deploy",
+        "--plugins",
+        recorder.to_str().unwrap(),
+        "--state",
+        db,
+        "--target",
+        "team/ops",
+    ]);
+    let output = over_cap.env("PADDOCK_AUDIT_CAP", "2").output().unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("holds 3 records, more than the retention cap of 2"), "{stderr}");
+    let history = support::paddock(&["history", "--state", db, "--format", "json"]);
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&history.stdout).unwrap();
+    assert_eq!(entries.len(), 3, "the cap never deletes");
 }

@@ -110,6 +110,9 @@ pub struct Bundle {
     pub(crate) component: Vec<u8>,
     pub(crate) component_sha256: String,
     pub(crate) archive_size: u64,
+    /// sha256 of the archive read, naming the bundle in audit records;
+    /// `None` for a bundle made in memory.
+    pub(crate) archive_sha256: Option<String>,
     pub(crate) files: Vec<BundleFile>,
 }
 
@@ -144,7 +147,7 @@ impl Bundle {
         check_component_preamble(manifest.component(), &component)?;
         check_before_writing(&manifest, &component, &files, limits)?;
         let component_sha256 = sha256_hex(&component);
-        Ok(Bundle { manifest, component, component_sha256, archive_size: 0, files })
+        Ok(Bundle { manifest, component, component_sha256, archive_size: 0, archive_sha256: None, files })
     }
 
     /// The validated manifest.
@@ -166,6 +169,12 @@ impl Bundle {
     /// with [`Bundle::new`].
     pub fn archive_size(&self) -> u64 {
         self.archive_size
+    }
+
+    /// Lowercase hex sha256 of the archive it was read from (`None` for a
+    /// bundle made with [`Bundle::new`]).
+    pub fn archive_sha256(&self) -> Option<&str> {
+        self.archive_sha256.as_deref()
     }
 
     /// The files under `files/`.
@@ -258,7 +267,14 @@ impl Bundle {
             budget -= contents.len() as u64;
             files.push(BundleFile { path, contents });
         }
-        Ok(Bundle { manifest, component, component_sha256, archive_size, files })
+        Ok(Bundle {
+            manifest,
+            component,
+            component_sha256,
+            archive_size,
+            archive_sha256: Some(sha256_hex(bytes)),
+            files,
+        })
     }
 
     /// Writes the bundle (its manifest re-serialised, its component at the

@@ -38,6 +38,7 @@ pub struct Plugin {
     component_sha256: String,
     component_size: usize,
     archive_size: u64,
+    archive_sha256: Option<String>,
     /// What the bundle ships under `files/`: templates, charts and content
     /// the host reads (the guest sees them only if granted `bundle-files`).
     files: Vec<BundleFile>,
@@ -131,6 +132,7 @@ impl Plugin {
             component_sha256: bundle.component_sha256,
             component_size: bundle.component.len(),
             archive_size: bundle.archive_size,
+            archive_sha256: bundle.archive_sha256,
             files: bundle.files,
             source,
             linked,
@@ -166,6 +168,12 @@ impl Plugin {
     /// Component size in bytes.
     pub fn component_size(&self) -> usize {
         self.component_size
+    }
+
+    /// Lowercase hex sha256 of the bundle archive (`None` for a bundle made
+    /// in memory).
+    pub fn archive_sha256(&self) -> Option<&str> {
+        self.archive_sha256.as_deref()
     }
 
     /// Bundle size in bytes; 0 for a bundle made in memory

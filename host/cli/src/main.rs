@@ -170,6 +170,13 @@ struct RunArgs {
     /// files: the hooks run team by team, each with its team's context.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["plugins", "set"])]
     environment: Option<PathBuf>,
+    /// Append every hook call to this state store's audit trail (a SQLite
+    /// file or a postgres:// URL), under --target.
+    #[arg(long, value_name = "PATH|URL", requires = "target", conflicts_with = "environment")]
+    state: Option<String>,
+    /// The target the audit records are filed under (with --state), e.g. `team/data-science`.
+    #[arg(long, value_name = "TARGET", requires = "state")]
+    target: Option<String>,
 }
 
 /// `paddock run`'s HOOK.
@@ -524,7 +531,11 @@ fn run_hooks(config: HostConfig, args: RunArgs) -> Result<ExitCode> {
         base_image,
         out,
         environment,
+        state,
+        target,
     } = args;
+    // Opened before anything runs: an unreachable store fails at once.
+    let mut audit = state.as_deref().map(paddock::state::open).transpose()?;
     let hooks = match hook {
         HookArg::All => Hook::ALL.to_vec(),
         HookArg::One(hook) => vec![hook],
@@ -583,6 +594,11 @@ fn run_hooks(config: HostConfig, args: RunArgs) -> Result<ExitCode> {
     if let Some(out) = &out {
         out_dir::write(out, &out_dir::resource_files(&plugin_set, &runs)?)?;
         tracing::info!("wrote the resources to {}", shown(out));
+    }
+    if let (Some(store), Some(target)) = (audit.as_deref_mut(), target.as_deref()) {
+        let recorded = paddock::state::record_runs(store, target, "run", &plugin_set, &runs, &context)?;
+        tracing::info!("recorded {recorded} hook calls in the audit trail of `{target}`");
+        state::warn_over_retention_cap(store)?;
     }
     emit(&match format {
         Format::Json => format!("{}\n", report::runs_json(&runs, hook == HookArg::All, &base_image)?),

@@ -24,6 +24,32 @@ pub const EXIT_CHANGES: u8 = 3;
 /// Where the state is when `--state` is not given.
 const STATE_ENV: &str = "PADDOCK_STATE";
 
+/// The retention cap (records), when not [`state::DEFAULT_RETENTION_CAP`].
+const RETENTION_CAP_ENV: &str = "PADDOCK_AUDIT_CAP";
+
+/// Says on stderr when the audit trail holds more records than the cap
+/// (`$PADDOCK_AUDIT_CAP`, default one million); nothing is deleted until an
+/// operator runs `paddock state prune`.
+pub fn warn_over_retention_cap(store: &mut dyn StateStore) -> Result<()> {
+    let cap = match std::env::var(RETENTION_CAP_ENV) {
+        Ok(value) => value.trim().parse::<u64>().with_context(|| {
+            format!(
+                "{RETENTION_CAP_ENV} is `{}`; give a number of audit records",
+                paddock::sanitize::for_terminal(&value, 40)
+            )
+        })?,
+        Err(_) => state::DEFAULT_RETENTION_CAP,
+    };
+    if let Some(len) = state::over_retention_cap(store, cap)? {
+        tracing::warn!(
+            "the audit trail of {} holds {len} records, more than the retention cap of {cap} ({RETENTION_CAP_ENV}); \
+             nothing is deleted until you run `paddock state prune --keep N` (or `--before TIME`)",
+            store.location()
+        );
+    }
+    Ok(())
+}
+
 /// `--state`, shared by every state command.
 #[derive(clap::Args)]
 pub struct StateArg {
@@ -178,6 +204,7 @@ pub fn plan_or_apply(config: HostConfig, args: PlanArgs, apply: bool) -> Result<
     })?;
     if apply {
         let report = state::apply(&host, &mut *store, &target, &desired, &context)?;
+        warn_over_retention_cap(&mut *store)?;
         emit(&match format {
             Format::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
             Format::Text => apply_text(&report),

@@ -422,6 +422,7 @@ impl FromStr for Hook {
 pub struct HookRun {
     hook: Hook,
     outcomes: Box<dyn ErasedOutcomes>,
+    durations: Vec<std::time::Duration>,
 }
 
 /// Outcomes of one hook, with the hook's type erased.
@@ -454,7 +455,18 @@ impl<H: HookDecl> ErasedOutcomes for Typed<H> {
 
 impl HookRun {
     pub(crate) fn new<H: HookDecl>(outcomes: Vec<Outcome<H::Output>>) -> HookRun {
-        HookRun { hook: H::HOOK, outcomes: Box::new(Typed::<H>(outcomes)) }
+        HookRun { hook: H::HOOK, outcomes: Box::new(Typed::<H>(outcomes)), durations: Vec::new() }
+    }
+
+    pub(crate) fn with_durations(mut self, durations: Vec<std::time::Duration>) -> HookRun {
+        self.durations = durations;
+        self
+    }
+
+    /// How long each plugin's call took, in execution order (zero for one
+    /// skipped without an instance or not run).
+    pub fn durations(&self) -> &[std::time::Duration] {
+        &self.durations
     }
 
     /// The hook that ran.

@@ -81,6 +81,11 @@ impl PluginSet {
         self.entries.iter().map(|entry| (&*entry.plugin, entry.id.as_str()))
     }
 
+    /// The parameters the plugin configured under `id` gets.
+    pub fn parameters_of(&self, id: &str) -> Option<Parameters> {
+        self.entries.iter().find(|entry| entry.id == id).map(|entry| entry.parameters.clone())
+    }
+
     /// Number of plugins.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -2,6 +2,8 @@
 //! instances for a [`Session`], one fresh instance at a time for the set's
 //! own methods.
 
+use std::time::{Duration, Instant};
+
 use crate::call::{self, CallTarget, LiveInstance};
 use crate::hooks::{Hook, HookDecl, HookInput, HookRun, HookVisitor, MissingInput, RunContext};
 use crate::outcome::{FailureCause, Outcome, Status};
@@ -24,10 +26,18 @@ pub struct Session<'a> {
 impl Session<'_> {
     /// Runs hook `H` on every plugin: `session.call::<hooks::Deploy>(&deployment)`.
     pub fn call<H: HookDecl>(&mut self, input: &H::Input) -> Vec<Outcome<H::Output>> {
+        self.timed_call::<H>(input).0
+    }
+
+    /// [`Session::call`], with how long each plugin's call took (zero for
+    /// one skipped without an instance or not run).
+    fn timed_call<H: HookDecl>(&mut self, input: &H::Input) -> (Vec<Outcome<H::Output>>, Vec<Duration>) {
         let set = self.set;
         let mut aborted = false;
         let mut outcomes = Vec::with_capacity(set.entries.len());
+        let mut durations = Vec::with_capacity(set.entries.len());
         for (index, entry) in set.entries.iter().enumerate() {
+            let started = Instant::now();
             let status = if aborted {
                 Status::NotRun
             } else {
@@ -49,6 +59,7 @@ impl Session<'_> {
                 tracing::debug!("{failure}");
                 aborted = set.policy == FailurePolicy::Abort;
             }
+            durations.push(started.elapsed());
             outcomes.push(Outcome {
                 plugin: entry.plugin.name().to_string(),
                 id: entry.id.clone(),
@@ -57,7 +68,7 @@ impl Session<'_> {
                 status,
             });
         }
-        outcomes
+        (outcomes, durations)
     }
 
     /// Runs a hook chosen at run time, with its input taken from `context`.
@@ -71,7 +82,8 @@ impl Session<'_> {
             fn visit<H: HookDecl>(self) -> Result<HookRun, MissingInput> {
                 let input = H::Input::from_context(self.context)
                     .ok_or(MissingInput { hook: H::HOOK, field: <H::Input as HookInput>::CONTEXT_FIELD })?;
-                Ok(HookRun::new::<H>(self.session.call::<H>(&input)))
+                let (outcomes, durations) = self.session.timed_call::<H>(&input);
+                Ok(HookRun::new::<H>(outcomes).with_durations(durations))
             }
         }
         hook.visit(Run { session: self, context })

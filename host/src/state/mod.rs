@@ -36,6 +36,7 @@ mod diff;
 mod plan;
 mod postgres;
 mod query;
+mod record;
 mod sqlite;
 
 use std::fmt;
@@ -49,6 +50,7 @@ pub use diff::{DiffLine, contribution_lines};
 pub use plan::{Action, ApplyReport, DEPLOY_SIDE_HOOKS, HookPlan, Plan, PlannedPlugin, apply, plan};
 pub use postgres::PostgresStore;
 pub use query::{Provenance, Trace, explain};
+pub use record::record_runs;
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 /// The schema version this build writes. A store at a higher version was
@@ -436,6 +438,10 @@ pub trait StateStore: Send {
     /// Audit records matching `query`, oldest first.
     fn history(&mut self, query: &HistoryQuery) -> Result<Vec<AuditEntry>, StateError>;
 
+    /// How many audit records the trail holds: for the retention cap, which
+    /// warns and never deletes (see [`over_retention_cap`]).
+    fn audit_len(&mut self) -> Result<u64, StateError>;
+
     /// Removes the audit records `rule` selects, and bundle bytes that no
     /// recorded plugin refers to any more; returns how many audit records
     /// were removed. A rule with neither `keep_last` nor `before` removes nothing.
@@ -475,6 +481,17 @@ pub trait ApplyTransaction {
 
     /// Commits every write of the apply at once and releases the lock.
     fn commit(self: Box<Self>) -> Result<(), StateError>;
+}
+
+/// The audit records a trail may hold before operators are told to prune.
+pub const DEFAULT_RETENTION_CAP: u64 = 1_000_000;
+
+/// The retention check: `Some(len)` when the trail holds more than `cap`
+/// records. Nothing is ever deleted but by an explicit
+/// [`StateStore::prune`] (`paddock state prune`); this only says it is due.
+pub fn over_retention_cap(store: &mut dyn StateStore, cap: u64) -> Result<Option<u64>, StateError> {
+    let len = store.audit_len()?;
+    Ok((len > cap).then_some(len))
 }
 
 /// Opens the store at `location`: a `postgres://` or `postgresql://` URL

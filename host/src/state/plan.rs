@@ -627,12 +627,7 @@ fn invoke(
     parameters: &Parameters,
     identity: &PluginIdentity,
 ) -> Call {
-    let inputs = serde_json::json!({
-        "hook": hook.name(),
-        "plugin_id": id,
-        "parameters": parameters,
-        "deployment": context.deployment,
-    });
+    let inputs = input_digest(hook, id, parameters, context);
     let time = Timestamp::now();
     let started = Instant::now();
     let run = session.run(hook, context);
@@ -661,6 +656,17 @@ fn invoke(
         value: if status == "ok" { Some(field("value").unwrap_or(serde_json::Value::Null)) } else { None },
         status,
         error,
-        input_sha256: sha256_hex(inputs.to_string().as_bytes()),
+        input_sha256: inputs,
     }
+}
+
+/// The sha256 of a call's inputs (hook, plugin id, parameters, deployment) as JSON.
+pub(super) fn input_digest(hook: Hook, id: &str, parameters: &Parameters, context: &RunContext) -> String {
+    let inputs = serde_json::json!({
+        "hook": hook.name(),
+        "plugin_id": id,
+        "parameters": parameters,
+        "deployment": context.deployment,
+    });
+    sha256_hex(inputs.to_string().as_bytes())
 }

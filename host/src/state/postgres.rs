@@ -428,6 +428,12 @@ impl StateStore for PostgresStore {
         tx.commit().map_err(|error| pg_error(&location, error))
     }
 
+    fn audit_len(&mut self) -> Result<u64, StateError> {
+        let row =
+            self.client.query_one("SELECT COUNT(*) FROM paddock_audit", &[]).map_err(|error| self.error(error))?;
+        Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+    }
+
     fn history(&mut self, query: &HistoryQuery) -> Result<Vec<AuditEntry>, StateError> {
         let location = self.location.clone();
         let filter = Filter::history(query, "paddock_audit", &|n| format!("${n}"));

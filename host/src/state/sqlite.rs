@@ -574,6 +574,12 @@ impl StateStore for SqliteStore {
         tx.commit().map_err(|error| sql_error(&location, error))
     }
 
+    fn audit_len(&mut self) -> Result<u64, StateError> {
+        let count: i64 =
+            self.connection.query_row("SELECT COUNT(*) FROM audit", [], |row| row.get(0)).map_err(|e| self.error(e))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     fn history(&mut self, query: &HistoryQuery) -> Result<Vec<AuditEntry>, StateError> {
         let location = self.location();
         let sql = |error| sql_error(&location, error);
