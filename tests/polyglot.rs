@@ -502,21 +502,6 @@ fn original_and_port(original: &str, port: &'static str, lang: Lang) -> (Arc<Plu
     (Arc::new(rust), built(port, lang))
 }
 
-fn job_record() -> JobRecord {
-    JobRecord {
-        name: "sentiment".into(),
-        version: "1.4.2".into(),
-        status: "running".into(),
-        id: "8f14e45f".into(),
-        create_time: "2026-11-30T10:00:00Z".into(),
-        update_time: "2026-12-01T09:30:00Z".into(),
-        deploy_time: Some("2026-12-01T09:30:00Z".into()),
-        infrastructure_target: Some("kubernetes".into()),
-        deployed_by: Some("alice".into()),
-        internal_name: None,
-    }
-}
-
 fn job_deployed() -> JobDeployed {
     JobDeployed {
         manifest: JobManifest {
@@ -527,7 +512,7 @@ fn job_deployed() -> JobDeployed {
             replicas: 2,
             ..JobManifest::default()
         },
-        job: job_record(),
+        job: support::job_record(),
         image_name: "registry/sentiment:1.4.2".into(),
         deployer: Some("alice".into()),
     }
@@ -548,7 +533,7 @@ fn the_python_job_notifier_returns_what_the_rust_one_does_for_every_job_event() 
     let (rust, python) = original_and_port("job-notifier", "job-notifier-python", Lang::Python);
     let anonymous = JobDeployed {
         deployer: None,
-        job: JobRecord { infrastructure_target: None, ..job_record() },
+        job: JobRecord { infrastructure_target: None, ..support::job_record() },
         ..job_deployed()
     };
     let cases = [
@@ -565,7 +550,7 @@ fn the_python_job_notifier_returns_what_the_rust_one_does_for_every_job_event() 
             .unwrap()
             .build()
             .unwrap();
-        let deleted = JobDeleted { job: job_record(), deleted_by: deleted_by.map(str::to_string) };
+        let deleted = JobDeleted { job: support::job_record(), deleted_by: deleted_by.map(str::to_string) };
         let deployed = set.call::<hooks::PostJobDeploy>(&deployed);
         let deleted = set.call::<hooks::PostJobDelete>(&deleted);
         let docs = set.call::<hooks::MarkdownDocs>(&());

@@ -24,18 +24,7 @@ fn sample(name: &str) -> Arc<Plugin> {
 }
 
 fn job() -> JobRecord {
-    JobRecord {
-        name: "sentiment".into(),
-        version: "1.4.2".into(),
-        status: "running".into(),
-        id: "8f14e45f".into(),
-        create_time: "2026-11-30T10:00:00Z".into(),
-        update_time: "2026-12-01T09:30:00Z".into(),
-        deploy_time: Some("2026-12-01T09:30:00Z".into()),
-        infrastructure_target: Some("kubernetes".into()),
-        deployed_by: Some("alice".into()),
-        internal_name: None,
-    }
+    support::job_record()
 }
 
 fn manifest() -> JobManifest {

@@ -132,6 +132,22 @@ pub fn write_bundle(manifest: Manifest, component: Vec<u8>, files: &[paddock::Bu
     out.to_path_buf()
 }
 
+/// The Racetrack job record the tests pass to job hooks.
+pub fn job_record() -> paddock::hooks::racetrack::JobRecord {
+    paddock::hooks::racetrack::JobRecord {
+        name: "sentiment".into(),
+        version: "1.4.2".into(),
+        status: "running".into(),
+        id: "8f14e45f".into(),
+        create_time: "2026-11-30T10:00:00Z".into(),
+        update_time: "2026-12-01T09:30:00Z".into(),
+        deploy_time: Some("2026-12-01T09:30:00Z".into()),
+        infrastructure_target: Some("kubernetes".into()),
+        deployed_by: Some("alice".into()),
+        internal_name: None,
+    }
+}
+
 /// The deployment context the tests pass to hooks.
 pub fn deployment() -> paddock::Deployment {
     paddock::Deployment {
