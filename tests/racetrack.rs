@@ -99,14 +99,18 @@ fn a_job_type_lists_files_in_its_bundle_and_renders_its_template_for_a_manifest(
 
 /// The python3-job-type component with other files shipped.
 fn job_type_plugin_shipping(name: &str, files: &[(&str, &str)]) -> Arc<Plugin> {
+    Arc::new(support::host().load_file(&job_type_bundle_shipping(name, files)).unwrap())
+}
+
+/// A bundle of the python3-job-type component with other files shipped.
+fn job_type_bundle_shipping(name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
     let manifest = paddock::Manifest::parse(format!("name: {name}\nversion: 2.4.0\n").as_bytes()).unwrap();
     let files: Vec<paddock::BundleFile> = files
         .iter()
         .map(|(path, text)| paddock::BundleFile { path: path.to_string(), contents: text.as_bytes().to_vec() })
         .collect();
     let out = tempfile::tempdir().unwrap().keep().join(format!("{name}.zip"));
-    let bundle = support::write_bundle(manifest, support::component_bytes("python3-job-type"), &files, &out);
-    Arc::new(support::host().load_file(&bundle).unwrap())
+    support::write_bundle(manifest, support::component_bytes("python3-job-type"), &files, &out)
 }
 
 #[test]
@@ -270,6 +274,16 @@ fn the_cli_shows_docs_lists_job_types_and_renders_a_jobs_dockerfiles() {
     let dockerfile = std::fs::read_to_string(dir.join("0.Dockerfile")).unwrap();
     assert!(dockerfile.starts_with("FROM paddock/python3-base:2.4.0-0\n"), "{dockerfile}");
     assert!(dir.join("0-base.Dockerfile").is_file());
+
+    // `paddock validate` lists a job-type plugin's job types, so a file it
+    // names but does not ship is caught before any job needs it.
+    let missing =
+        job_type_bundle_shipping("validate-no-template", &[("python3/base.Dockerfile", "FROM python:3.11\n")]);
+    let validated = support::paddock(&["validate", missing.to_str().unwrap(), &bundle_arg("python3-job-type")]);
+    assert_eq!(validated.status.code(), Some(1));
+    let lines = stdout(&validated);
+    assert!(lines.contains("job type file `python3/job-template.Dockerfile` is not in the bundle's files/"), "{lines}");
+    assert!(lines.contains("(python3-job-type 2.4.0)"), "{lines}");
 
     let manifest = out.path().join("golang-job.yaml");
     std::fs::write(&manifest, "name: api\njobtype: golang:1.0.0\n").unwrap();

@@ -504,8 +504,11 @@ fn validate(config: HostConfig, bundles: &[PathBuf]) -> Result<ExitCode> {
     let host = Host::with_config(config)?;
     let mut all_valid = true;
     for path in &bundles {
-        let line = match with_spinner(&format!("loading {}", shown(path)), || host.load_file(path)) {
-            Ok(plugin) => format!("ok      {} ({} {})", shown(path), plugin.name(), plugin.version()),
+        let loaded = with_spinner(&format!("loading {}", shown(path)), || host.load_file(path))
+            .map_err(anyhow::Error::from)
+            .and_then(|plugin| check_job_types(&host, plugin));
+        let line = match loaded {
+            Ok((name, version)) => format!("ok      {} ({name} {version})", shown(path)),
             Err(error) => {
                 all_valid = false;
                 let error = paddock::sanitize::for_terminal(&error.to_string(), 4_000);
@@ -515,6 +518,21 @@ fn validate(config: HostConfig, bundles: &[PathBuf]) -> Result<ExitCode> {
         emit(&format!("{line}\n"))?;
     }
     Ok(if all_valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// A job-type plugin's listing is static data naming files in its bundle
+/// (Racetrack reads it at start-up): validating the plugin lists its job
+/// types, so a file it names but does not ship is caught before any job
+/// needs it. Returns the plugin's name and version.
+fn check_job_types(host: &Host, plugin: paddock::Plugin) -> Result<(String, String)> {
+    let identity = (plugin.name().to_string(), plugin.version().to_string());
+    if plugin.implements(Hook::JobTypes) {
+        let set = PluginSet::builder(host).add(plugin, paddock::PluginConfig::default())?.build()?;
+        if let Some(failure) = set.call::<paddock::hooks::JobTypes>(&()).remove(0).status.failure() {
+            bail!("{failure}");
+        }
+    }
+    Ok(identity)
 }
 
 /// `paddock run`.
