@@ -101,33 +101,41 @@ fn load_error(name: &str, component: &[u8]) -> String {
 
 #[test]
 fn a_later_minor_version_with_the_same_interface_is_called() {
-    let component = stub_component("export paddock:orbit/deploy@0.3.0;", |wit| {
+    // dockerfile-injection uses only `paddock:common` types. (A hook using
+    // its own package's types, like deploy's `plan`, would import them at
+    // 0.3.0 too, which the import check refuses: this host serves 0.2.)
+    let component = stub_component("export paddock:orbit/dockerfile-injection@0.3.0;", |wit| {
         wit.replace("paddock:orbit@0.2.0", "paddock:orbit@0.3.0")
     });
     let plugin = support::host().load_file(&support::wat_bundle("orbit-0-3", &component)).unwrap();
-    assert!(plugin.implements(Hook::Deploy));
+    assert!(plugin.implements(Hook::DockerfileInjection));
     let set = PluginSet::builder(support::host()).add(plugin, PluginConfig::default()).unwrap().build().unwrap();
     // The stub traps: the typed call reached the 0.3.0 export.
-    let outcomes = set.call::<hooks::Deploy>(&support::deployment());
+    let outcomes = set.call::<hooks::DockerfileInjection>(&support::deployment());
     let failure = outcomes[0].status.failure().expect("the stub traps");
     assert!(matches!(failure.cause, FailureCause::Trap { .. }), "{failure}");
 }
 
 #[test]
 fn another_major_version_a_changed_interface_and_an_unknown_interface_are_refused_by_name() {
-    let major = stub_component("export paddock:orbit/deploy@1.0.0;", |wit| {
+    let major = stub_component("export paddock:orbit/dockerfile-injection@1.0.0;", |wit| {
         wit.replace("paddock:orbit@0.2.0", "paddock:orbit@1.0.0")
     });
     let error = load_error("orbit-1-0", &major);
-    assert!(error.contains("targets `paddock:orbit/deploy@1.0.0`, a different major version"), "{error}");
-    assert!(error.contains("`paddock:orbit/deploy@0.2.0`") && error.contains(paddock::HOOKS_INTERFACE), "{error}");
+    assert!(error.contains("targets `paddock:orbit/dockerfile-injection@1.0.0`, a different major version"), "{error}");
+    assert!(error.contains("`paddock:orbit/dockerfile-injection@0.2.0`"), "{error}");
+    assert!(error.contains(paddock::HOOKS_INTERFACE), "{error}");
 
-    let changed = stub_component("export paddock:orbit/deploy@0.3.0;", |wit| {
-        wit.replace("paddock:orbit@0.2.0", "paddock:orbit@0.3.0")
-            .replace("deployment: deployment) -> result<action-report", "deployment: deployment) -> result<string")
+    let changed = stub_component("export paddock:orbit/dockerfile-injection@0.3.0;", |wit| {
+        let changed = wit.replace("paddock:orbit@0.2.0", "paddock:orbit@0.3.0").replace(
+            "deployment: deployment) -> result<list<string>, hook-error>",
+            "deployment: deployment) -> result<string, hook-error>",
+        );
+        assert_ne!(changed, wit.replace("paddock:orbit@0.2.0", "paddock:orbit@0.3.0"), "the edit applies");
+        changed
     });
     let error = load_error("orbit-0-3-changed", &changed);
-    assert!(error.contains("targets `paddock:orbit/deploy@0.3.0`, a changed interface"), "{error}");
+    assert!(error.contains("targets `paddock:orbit/dockerfile-injection@0.3.0`, a changed interface"), "{error}");
 
     let unknown = stub_component("export paddock:orbit/frobnicate@0.2.0;", |wit| {
         format!("{wit}\ninterface frobnicate {{\n    frobnicate: func() -> string;\n}}\n")
