@@ -212,27 +212,7 @@ pub fn plan(
         run.plan_wanted(entry)?;
     }
     for record in run.removed() {
-        let hooks = record
-            .outputs
-            .iter()
-            .map(|output| HookPlan {
-                hook: output.hook.clone(),
-                status: "removed".into(),
-                error: None,
-                before: Some(output.value.clone()),
-                after: None,
-                wit_package: None,
-                duration_us: 0,
-            })
-            .collect();
-        run.plan.plugins.push(PlannedPlugin {
-            id: record.id.clone(),
-            action: Action::Remove,
-            recorded: Some(record.identity.clone()),
-            desired: None,
-            hooks,
-            error: None,
-        });
+        run.plan.plugins.push(removal(record));
     }
     Ok(run.plan)
 }
@@ -485,26 +465,7 @@ impl<'a> Run<'a> {
         record: &PluginRecord,
         context: &RunContext,
     ) -> Result<PlannedPlugin, StateError> {
-        let mut planned = PlannedPlugin {
-            id: record.id.clone(),
-            action: Action::Remove,
-            recorded: Some(record.identity.clone()),
-            desired: None,
-            hooks: record
-                .outputs
-                .iter()
-                .map(|output| HookPlan {
-                    hook: output.hook.clone(),
-                    status: "removed".into(),
-                    error: None,
-                    before: Some(output.value.clone()),
-                    after: None,
-                    wit_package: None,
-                    duration_us: 0,
-                })
-                .collect(),
-            error: None,
-        };
+        let mut planned = removal(record);
         if self.aborted {
             planned.hooks.push(not_run(Hook::Destroy, None));
             self.plan.plugins.push(planned.clone());
@@ -544,6 +505,31 @@ impl<'a> Run<'a> {
         }
         self.plan.plugins.push(planned.clone());
         Ok(planned)
+    }
+}
+
+/// A recorded plugin the desired set no longer holds: each of its recorded
+/// outputs goes.
+fn removal(record: &PluginRecord) -> PlannedPlugin {
+    PlannedPlugin {
+        id: record.id.clone(),
+        action: Action::Remove,
+        recorded: Some(record.identity.clone()),
+        desired: None,
+        hooks: record
+            .outputs
+            .iter()
+            .map(|output| HookPlan {
+                hook: output.hook.clone(),
+                status: "removed".into(),
+                error: None,
+                before: Some(output.value.clone()),
+                after: None,
+                wit_package: None,
+                duration_us: 0,
+            })
+            .collect(),
+        error: None,
     }
 }
 
