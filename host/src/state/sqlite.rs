@@ -203,13 +203,18 @@ impl SqliteStore {
 
 fn header_of(connection: &Connection) -> Result<(i32, u32, i64), StateError> {
     let location = connection.path().unwrap_or_default().to_string();
-    let read = || -> rusqlite::Result<(i32, u32, i64)> {
-        let application_id: i32 = connection.pragma_query_value(None, "application_id", |row| row.get(0))?;
-        let version: u32 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
-        let objects: i64 = connection.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
-        Ok((application_id, version, objects))
-    };
-    read().map_err(|error| sql_error(&location, error))
+    // One statement, so one read snapshot: read separately, another
+    // process's first migration could commit between the reads and show its
+    // tables without its application id.
+    connection
+        .query_row(
+            "SELECT (SELECT application_id FROM pragma_application_id()), \
+                    (SELECT user_version FROM pragma_user_version()), \
+                    (SELECT count(*) FROM sqlite_master)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .map_err(|error| sql_error(&location, error))
 }
 
 fn check_header(location: &str, application_id: i32, version: u32, objects: i64) -> Result<(), StateError> {
