@@ -12,6 +12,7 @@ mod bundles;
 mod cache;
 mod cli;
 mod contract;
+mod devstack;
 mod fuzz;
 mod orbit;
 mod polyglot;

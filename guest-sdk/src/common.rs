@@ -12,6 +12,7 @@ pub mod __bindings {
                      import paddock:common/logging@0.2.0;
                      import paddock:orbit/plan@0.2.0;
                      import paddock:racetrack/jobs@0.2.0;
+                     import paddock:devstack/contract@0.2.0;
                  }",
         additional_derives: [PartialEq],
         generate_all,

@@ -50,6 +50,7 @@
 mod helpers;
 
 pub mod common;
+pub mod devstack;
 pub mod orbit;
 pub mod racetrack;
 

@@ -73,4 +73,44 @@ pub enum Error {
         /// Where the second came from.
         second: String,
     },
+    /// A plugin requires (`requires:`, DevStack `plugin_requires`) one
+    /// the set does not hold.
+    #[error(
+        "plugin `{plugin}` {version} ({origin}) requires `{required}`, which is not in the set; add `{required}` to \
+         the set, or remove it from `{plugin}`'s `requires:`"
+    )]
+    MissingRequirement {
+        /// The requiring plugin.
+        plugin: String,
+        /// Its version.
+        version: String,
+        /// Where it came from.
+        origin: String,
+        /// The plugin it requires.
+        required: String,
+    },
+    /// The plugins' requirements form a cycle, so no order runs each after
+    /// what it requires.
+    #[error(
+        "the requirements of plugins {} form a cycle ({}); remove one of these `requires:` entries",
+        cycle[..cycle.len().saturating_sub(1)].iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", "),
+        cycle.join(" -> ")
+    )]
+    RequirementCycle {
+        /// The plugins on the cycle, each requiring the next, the first repeated at the end.
+        cycle: Vec<String>,
+    },
+    /// A plugin-set entry's bundle is not the one its `sha256:` pins.
+    #[error(
+        "{entry}: the bundle's SHA-256 is {actual}, but the entry pins {expected}; the bundle changed since it was \
+         pinned — check it, then update `sha256:` (or restore the pinned bundle)"
+    )]
+    BundleDigest {
+        /// The set-file entry, with its bundle path or URL.
+        entry: String,
+        /// The digest the entry pins.
+        expected: String,
+        /// The digest of the bundle found.
+        actual: String,
+    },
 }

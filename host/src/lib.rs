@@ -43,6 +43,7 @@ mod bindings;
 pub mod bundle;
 pub mod cache;
 mod call;
+pub mod devstack;
 pub mod engine;
 mod error;
 pub mod fsutil;

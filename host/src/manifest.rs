@@ -33,7 +33,13 @@ pub const MANIFEST_FILE: &str = "plugin-manifest.yaml";
 ///   env: [HTTP_PROXY]
 ///   bundle-files: true        # read-only view of the bundle's `files/` at `/bundle`
 /// hooks: [deploy, job-runtime-env-vars]  # optional: the hooks the plugin says it implements
+/// requires: [other-plugin]    # optional: plugins that must be in the set and run before this one
 /// ```
+///
+/// `requires:` is DevStack's `plugin_requires NAME OTHER`, which Paddock
+/// enforces: a set without a required plugin, or whose requirements form a
+/// cycle, does not load, and a required plugin runs before the plugins
+/// requiring it whatever their priorities (see [`crate::plugin_set`]).
 ///
 /// Built only by [`Manifest::parse`], so every manifest a [`crate::Bundle`]
 /// holds has passed the same checks, whoever made it; the fields are read
@@ -50,6 +56,8 @@ pub struct Manifest {
     capabilities: Capabilities,
     #[serde(skip_serializing_if = "Option::is_none")]
     hooks: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    requires: Vec<String>,
 }
 
 /// Grants a plugin declares it needs. Everything is denied by default.
@@ -126,7 +134,7 @@ struct RawManifest {
     #[serde(default)]
     capabilities: Capabilities,
     #[serde(default)]
-    requires: Option<serde_yaml::Value>,
+    requires: Vec<String>,
     #[serde(default)]
     hooks: Option<Vec<String>>,
 }
@@ -143,15 +151,14 @@ impl Manifest {
         // author's text.
         let raw: RawManifest = serde_yaml::from_str(text)
             .map_err(|e| ManifestError::Syntax(crate::sanitize::for_terminal(&e.to_string(), 500)))?;
-        for (field, value) in [("parameters", &raw.parameters), ("requires", &raw.requires)] {
-            if value.is_some() {
-                return Err(ManifestError::Field {
-                    field,
-                    problem: "is reserved for a later Paddock version and not supported by 0.1; remove it".to_string(),
-                });
-            }
+        if raw.parameters.is_some() {
+            return Err(ManifestError::Field {
+                field: "parameters",
+                problem: "is reserved for a later Paddock version and not supported by 0.1; remove it".to_string(),
+            });
         }
         validate_name(&raw.name)?;
+        validate_requires(&raw.name, &raw.requires)?;
         let version = semver::Version::parse(raw.version.trim()).map_err(|e| ManifestError::Field {
             field: "version",
             problem: crate::sanitize::for_terminal(
@@ -183,6 +190,7 @@ impl Manifest {
             component,
             capabilities: raw.capabilities,
             hooks: raw.hooks,
+            requires: raw.requires,
         })
     }
 
@@ -229,6 +237,13 @@ impl Manifest {
         self.hooks.as_deref()
     }
 
+    /// The plugins this one requires (DevStack `plugin_requires`), by
+    /// name, in the manifest's order: each must be in the same set, and
+    /// runs before this one.
+    pub fn requires(&self) -> &[String] {
+        &self.requires
+    }
+
     /// Serialises the manifest back to YAML (used when writing bundles).
     pub fn to_yaml(&self) -> String {
         // Serialising plain strings and integers cannot fail.
@@ -268,6 +283,36 @@ pub(crate) fn name_problem(name: &str) -> Option<String> {
     } else {
         None
     }
+}
+
+/// Most plugins `requires:` may list.
+pub const MAX_REQUIRES: usize = 64;
+
+/// `requires:` entries are plugin names, each once, none the plugin itself.
+fn validate_requires(name: &str, requires: &[String]) -> Result<(), ManifestError> {
+    let problem = |problem: String| ManifestError::Field { field: "requires", problem };
+    if requires.len() > MAX_REQUIRES {
+        return Err(problem(format!("lists {} plugins; the limit is {MAX_REQUIRES}", requires.len())));
+    }
+    for (index, required) in requires.iter().enumerate() {
+        if let Some(wrong) = name_problem(required) {
+            return Err(problem(format!(
+                "entry {} `{}` {wrong}; list the names of required plugins, like `my-plugin-2`",
+                index + 1,
+                crate::sanitize::for_terminal(required, 80)
+            )));
+        }
+        if required == name {
+            return Err(problem(format!(
+                "entry {} names the plugin itself; a plugin cannot require itself",
+                index + 1
+            )));
+        }
+        if requires[..index].contains(required) {
+            return Err(problem(format!("entry {} `{required}` is listed twice; list each plugin once", index + 1)));
+        }
+    }
+    Ok(())
 }
 
 /// `hooks:` entries are kebab-case names, each once, and few enough that a
@@ -398,7 +443,14 @@ mod tests {
         assert!(err("name: a\nversion: 1.0.0\npriority: 3000000000\n").contains("priority"));
         assert!(err("name: a\nversion: 1.0.0\npriority: high\n").contains("priority"));
         assert!(err("name: a\nversion: 1.0.0\ncomponent: ../x.wasm\n").contains("relative path"));
-        assert!(err("name: a\nversion: 1.0.0\nrequires: {paddock: 1}\n").contains("reserved"));
+        assert!(err("name: a\nversion: 1.0.0\nparameters: {paddock: 1}\n").contains("reserved"));
+        assert!(err("name: a\nversion: 1.0.0\nrequires: {paddock: 1}\n").contains("expected a sequence"));
+        assert!(err("name: a\nversion: 1.0.0\nrequires: [a]\n").contains("cannot require itself"));
+        assert!(err("name: a\nversion: 1.0.0\nrequires: [b, b]\n").contains("listed twice"));
+        assert!(err("name: a\nversion: 1.0.0\nrequires: [B]\n").contains("`requires` entry 1 `B`"));
+        let m = Manifest::parse(b"name: a\nversion: 1.0.0\nrequires: [b, c]\n").unwrap();
+        assert_eq!(m.requires(), ["b", "c"]);
+        assert_eq!(Manifest::parse(m.to_yaml().as_bytes()).unwrap(), m);
         assert!(err("name: a\nversion: 1.0.0\ncapabilities: {files: ro}\n").contains("unknown field `files`"));
         assert!(
             err("name: a\nversion: 1.0.0\ncapabilities: {env: [\"A B\"]}\n")

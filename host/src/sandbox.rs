@@ -193,6 +193,7 @@ impl v0_2::paddock::common::types::Host for SandboxState {}
 impl v0_2::paddock::common::resources::Host for SandboxState {}
 impl v0_2::paddock::orbit::plan::Host for SandboxState {}
 impl v0_2::paddock::racetrack::jobs::Host for SandboxState {}
+impl v0_2::paddock::devstack::contract::Host for SandboxState {}
 
 /// A guest's log level, whichever WIT version it logs through.
 #[derive(Debug, Clone, Copy)]

@@ -1,5 +1,6 @@
 //! `paddock`: build, inspect, validate and run plugin bundles.
 
+mod devstack;
 mod jobs;
 mod out_dir;
 mod precompile;
@@ -111,6 +112,9 @@ enum Command {
     },
     /// Render the Dockerfiles of a job from the job type a set of plugins provides.
     RenderJob(jobs::RenderJobArgs),
+    /// Run a DevStack mode (stack, unstack, clean) across a plugin set:
+    /// merged settings, system packages for a distro, ordered script fragments.
+    Devstack(devstack::DevstackArgs),
     /// Show what applying a plugin set to a target would change (exit 0: no
     /// changes, 3: changes, 1: a plugin failed).
     Plan(state::PlanArgs),
@@ -393,6 +397,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run_hooks(config, args),
         Command::Docs { bundle } => jobs::docs(config, &bundle),
         Command::RenderJob(args) => jobs::render_job(config, args),
+        Command::Devstack(args) => devstack::devstack(config, args),
         Command::Plan(args) => state::plan_or_apply(config, args, false),
         Command::Apply(args) => state::plan_or_apply(config, args, true),
         Command::History(args) => state::history(args),

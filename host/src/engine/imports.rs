@@ -15,6 +15,7 @@ const PROVIDED_PACKAGES: &[(&str, &str)] = &[
     ("paddock:common", "0.2."),
     ("paddock:orbit", "0.2."),
     ("paddock:racetrack", "0.2."),
+    ("paddock:devstack", "0.2."),
 ];
 
 impl Host {

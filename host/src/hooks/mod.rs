@@ -1,5 +1,5 @@
 //! Every hook Paddock serves, each declared once, by tool: [`orbit`],
-//! [`racetrack`].
+//! [`racetrack`], [`devstack`].
 //!
 //! A declaration names the hook, its input and output types, the WIT
 //! locations it is served at (one per WIT version, each with its call shape
@@ -38,10 +38,12 @@ use serde::Serialize;
 
 use crate::outcome::Outcome;
 
+pub mod devstack;
 pub mod orbit;
 pub mod racetrack;
 pub(crate) mod wire;
 
+pub use devstack::{Clean, Settings, Stack, SystemPackages, Unstack};
 pub use orbit::{BootstrapInjection, Deploy, Destroy, DockerfileInjection, PostHook, PreHook};
 pub use racetrack::{
     DeleteJob, DeployJob, InfrastructureTargets, JobLogs, JobRuntimeEnvVars, JobStatus, JobTypes, MarkdownDocs,
@@ -117,6 +119,7 @@ context_inputs! {
     racetrack::JobDeleted => job_deleted as optional,
     racetrack::JobOnTarget => job_on_target as optional,
     racetrack::ObservedJob => observed_job as optional,
+    devstack::StackPhase => stack_phase as optional,
 }
 
 /// What a run of hooks chosen at run time (`paddock run`, [`crate::Session::run`])
@@ -137,6 +140,8 @@ pub struct RunContext {
     pub job_on_target: Option<racetrack::JobOnTarget>,
     /// For `job-status`.
     pub observed_job: Option<racetrack::ObservedJob>,
+    /// For DevStack's `stack`: the phase (`pre-install`, `install`, ...).
+    pub stack_phase: Option<devstack::StackPhase>,
 }
 
 /// A hook chosen at run time whose input the [`RunContext`] lacks.
@@ -348,6 +353,11 @@ hook_list! {
     racetrack::DeleteJob,
     racetrack::JobStatus,
     racetrack::JobLogs,
+    devstack::Settings,
+    devstack::SystemPackages,
+    devstack::Stack,
+    devstack::Unstack,
+    devstack::Clean,
 }
 
 impl Hook {

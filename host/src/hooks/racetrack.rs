@@ -248,7 +248,8 @@ fn check_name(what: &'static str, name: &str) -> Result<(), OutputProblem> {
     }
 }
 
-fn check_unique(what: &'static str, names: impl Iterator<Item = String>) -> Result<(), OutputProblem> {
+/// Refuses a name listed twice (job types, targets; DevStack services and packages).
+pub(crate) fn check_unique(what: &'static str, names: impl Iterator<Item = String>) -> Result<(), OutputProblem> {
     let mut seen = std::collections::BTreeSet::new();
     for name in names {
         if !seen.insert(name.clone()) {

@@ -2,11 +2,17 @@
 //!
 //! Order: lowest priority first; ties keep the configured order (the order
 //! plugins were added, the order of a plugin-set file, or file-name order in
-//! a directory). Here: the set and its builder; [`session`] runs hooks,
+//! a directory). Requirements (a manifest's `requires:`, DevStack's
+//! `plugin_requires`) come first: a required plugin runs before every
+//! plugin requiring it whatever their priorities, and the others keep
+//! their priority order wherever the requirements allow (`order`). A
+//! requirement missing from the set, or a cycle, fails [`PluginSetBuilder::build`].
+//! Here: the set and its builder; [`session`] runs hooks,
 //! `set_file` reads plugin-set files, `params` converts their parameters,
 //! `scan` finds the bundles in a directory.
 
 mod environment;
+mod order;
 mod params;
 mod scan;
 pub mod session;
@@ -138,9 +144,12 @@ impl PluginSetBuilder {
         Ok(self)
     }
 
-    /// Sorts by priority (stable, so ties keep configured order) and rejects
-    /// two plugins with one name or one id.
-    pub fn build(mut self) -> Result<PluginSet, Error> {
+    /// Orders the plugins (priority, ties in configured order, bent by
+    /// requirements: see [`crate::plugin_set`]) and rejects two plugins
+    /// with one name or one id, a requirement missing from the set
+    /// ([`Error::MissingRequirement`]) and a cycle of requirements
+    /// ([`Error::RequirementCycle`]).
+    pub fn build(self) -> Result<PluginSet, Error> {
         for (index, entry) in self.entries.iter().enumerate() {
             if let Some(other) = self.entries[..index]
                 .iter()
@@ -153,9 +162,29 @@ impl PluginSetBuilder {
                 });
             }
         }
-        self.entries.sort_by_key(|entry| entry.plugin.manifest().priority());
-        Ok(PluginSet { host: self.host, entries: self.entries, policy: self.policy })
+        let entries = in_execution_order(self.entries, |entry| &*entry.plugin)?;
+        Ok(PluginSet { host: self.host, entries, policy: self.policy })
     }
+}
+
+/// `items` (in configured order), each holding a plugin, in execution order.
+pub(crate) fn in_execution_order<T>(items: Vec<T>, plugin: impl Fn(&T) -> &Plugin) -> Result<Vec<T>, Error> {
+    let nodes: Vec<order::Node<'_>> = items
+        .iter()
+        .map(|item| {
+            let plugin = plugin(item);
+            order::Node {
+                name: plugin.name(),
+                version: plugin.version().to_string(),
+                priority: plugin.manifest().priority(),
+                requires: plugin.manifest().requires(),
+                origin: plugin.source(),
+            }
+        })
+        .collect();
+    let order = order::execution_order(&nodes)?;
+    let mut items: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    Ok(order.into_iter().filter_map(|index| items[index].take()).collect())
 }
 
 /// Ids follow the plugin-name rules: they name bootstrap scripts

@@ -137,9 +137,13 @@ impl DesiredSetBuilder {
 
     /// Reads and adds the bundle file at `path`.
     pub fn add_file(self, path: &Path, config: PluginConfig) -> Result<Self, StateError> {
-        let bytes = crate::fsutil::read_regular_capped(path, self.host.bundle_limits().max_archive_bytes)
-            .map_err(|problem| StateError::Bundle { path: path.display().to_string(), problem })?;
+        let bytes = self.read_file(path)?;
         self.add_bundle_bytes(bytes, &path.display().to_string(), config)
+    }
+
+    fn read_file(&self, path: &Path) -> Result<Vec<u8>, StateError> {
+        crate::fsutil::read_regular_capped(path, self.host.bundle_limits().max_archive_bytes)
+            .map_err(|problem| StateError::Bundle { path: path.display().to_string(), problem })
     }
 
     /// Adds a bundle file, or every `*.zip` in a directory in file-name
@@ -152,24 +156,28 @@ impl DesiredSetBuilder {
     }
 
     /// Adds every plugin of a plugin-set file, in file order, with its id
-    /// and parameters.
+    /// and parameters; a bundle its entry pins with `sha256:` is checked
+    /// before it is used.
     pub fn add_set_file(mut self, path: &Path) -> Result<Self, StateError> {
         for entry in crate::plugin_set::read_set_file(path)? {
-            self = self.add_file(&entry.bundle, entry.config)?;
+            let bytes = self.read_file(&entry.bundle)?;
+            entry.check_digest(&sha256_hex(&bytes))?;
+            self = self.add_bundle_bytes(bytes, &entry.bundle.display().to_string(), entry.config)?;
         }
         Ok(self)
     }
 
-    /// Checks names and ids as [`crate::PluginSetBuilder::build`] does and
-    /// sorts by priority, ties in configured order.
-    pub fn build(mut self) -> Result<DesiredSet, StateError> {
+    /// Checks names, ids and requirements as [`crate::PluginSetBuilder::build`]
+    /// does and puts the plugins in its execution order (priority, ties in
+    /// configured order, required plugins first).
+    pub fn build(self) -> Result<DesiredSet, StateError> {
         let mut check = PluginSet::builder(&self.host);
         for entry in &self.plugins {
             check = check.add(entry.plugin.clone(), config_of(entry))?;
         }
         check.build()?;
-        self.plugins.sort_by_key(|entry| entry.identity.priority);
-        Ok(DesiredSet { host: self.host, plugins: self.plugins, policy: self.policy })
+        let plugins = crate::plugin_set::in_execution_order(self.plugins, |entry| &*entry.plugin)?;
+        Ok(DesiredSet { host: self.host, plugins, policy: self.policy })
     }
 }
 
