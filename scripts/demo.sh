@@ -3,7 +3,8 @@
 # source, and run every hook across them in priority order; then the
 # Racetrack and Orbit hooks of the 0.2 samples: a job's Dockerfile from a
 # job type, a plugin's docs, a job notifier, an infrastructure target, and
-# an Orbit environment deployed team by team.
+# an Orbit environment deployed team by team; then a DevStack stack run
+# (settings, packages for a distro, script fragments per phase).
 # Extra arguments go to the first `paddock run` (e.g. --format json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,3 +32,18 @@ section "Racetrack: post-job-deploy, and a job deployed on the kubernetes target
 section "Orbit: pre-hook and deploy, team by team (resources written to target/orbit-out)"
 "$paddock" run pre-hook --environment sample-plugins/orbit/environment.yaml
 "$paddock" run deploy --environment sample-plugins/orbit/environment.yaml --out target/orbit-out
+section "DevStack: stack.sh across the template, database and API plugins (written to target/devstack-out)"
+for plugin in devstack-template devstack-database devstack-api; do
+    "$paddock" bundle "sample-plugins/$plugin" -o "target/bundles/$plugin.zip"
+done
+# `enable_plugin NAME URL`: the database by file:// URL, pinned by its sha256.
+database="$PWD/target/bundles/devstack-database.zip"
+cat > target/devstack-plugins.yaml <<SET
+plugins:
+  - bundle: bundles/devstack-api.zip
+  - url: file://$database
+    sha256: $(sha256sum "$database" | cut -d' ' -f1)
+  - bundle: bundles/devstack-template.zip
+SET
+"$paddock" devstack stack --set target/devstack-plugins.yaml --local-conf sample-plugins/devstack/local.conf \
+    --distro ubuntu --out target/devstack-out

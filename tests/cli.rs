@@ -443,7 +443,8 @@ fn run_all_json_is_in_execution_order_with_the_merged_views() {
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let hooks: Vec<&str> = json.as_array().unwrap().iter().map(|run| run["hook"].as_str().unwrap()).collect();
     // Every hook whose input the context holds, in `Hook::ALL` order (the
-    // Racetrack job hooks need sections this context does not have).
+    // Racetrack job hooks and DevStack's `stack` need sections this context
+    // does not have).
     assert_eq!(
         hooks,
         [
@@ -456,7 +457,11 @@ fn run_all_json_is_in_execution_order_with_the_merged_views() {
             "post-hook",
             "markdown-docs",
             "job-types",
-            "infrastructure-targets"
+            "infrastructure-targets",
+            "settings",
+            "system-packages",
+            "unstack",
+            "clean"
         ]
     );
     let ids: Vec<&str> = json[0]["outcomes"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();

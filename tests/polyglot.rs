@@ -1,7 +1,8 @@
 //! Python and JavaScript plugins, built from source like the Rust ones: the
 //! polyglot sample (0.1.0) and the team-labels sample (0.2 packages by tool)
 //! written three times must each behave identically, as must the ports of
-//! the seeds' examples (job-notifier in Python, custom-cfn in JavaScript)
+//! the seeds' examples (job-notifier in Python, custom-cfn and DevStack's
+//! template in JavaScript)
 //! and their Rust originals; a 0.2 build must export exactly the hooks its
 //! manifest declares, a Python plugin gets the pinned pure-Python packages
 //! of its `requirements.txt` (and a package with native extensions fails
@@ -685,6 +686,52 @@ fn the_javascript_custom_cfn_returns_the_stack_the_rust_one_does() {
     assert_eq!(reference[2].pre, reference[1].pre, "a parameter of another type counts as absent");
     let Ended::Failed(cause) = &reference[3].pre else { panic!("{:?}", reference[3].pre) };
     assert!(cause.to_string().contains("orbit-dev_env-data-science-custom-cfn"), "{cause}");
+}
+
+#[test]
+fn the_javascript_devstack_template_returns_what_the_rust_one_does() {
+    use paddock::devstack::{self, Mode, PackageFamily, UserSettings};
+    use paddock::hooks::devstack::{PluginSettings, StackPhase, SystemPackageLists};
+
+    let (rust, js) = original_and_port("devstack-template", "devstack-template-js", Lang::Js);
+    let set = PluginSet::builder(host())
+        .add(rust, PluginConfig::default())
+        .unwrap()
+        .add(js, PluginConfig::default())
+        .unwrap()
+        .build()
+        .unwrap();
+    let settings = set.call::<hooks::Settings>(&());
+    assert_eq!(
+        settings[0].status,
+        Status::Ok(PluginSettings {
+            defaults: pairs(&[("TEMPLATE_DIR", "/opt/stack/template")]),
+            services: strings(&["template"]),
+            override_defaults: Vec::new(),
+        })
+    );
+    assert_eq!(settings[1].status, settings[0].status, "settings");
+    let packages = set.call::<hooks::SystemPackages>(&());
+    let cowsay = strings(&["cowsay"]);
+    assert_eq!(
+        packages[0].status,
+        Status::Ok(SystemPackageLists { debs: cowsay.clone(), rpms: cowsay.clone(), rpms_suse: cowsay })
+    );
+    assert_eq!(packages[1].status, packages[0].status, "system-packages");
+    for phase in StackPhase::ALL {
+        let stack = set.call::<hooks::Stack>(&phase);
+        assert!(matches!(stack[0].status, Status::Ok(_)), "{phase}: {:?}", stack[0].status);
+        assert_eq!(stack[1].status, stack[0].status, "stack {phase}");
+    }
+    for outcomes in [set.call::<hooks::Unstack>(&()), set.call::<hooks::Clean>(&())] {
+        assert_eq!((&outcomes[0].status, &outcomes[1].status), (&Status::Ok(None), &Status::Ok(None)));
+    }
+    let modes: Vec<Mode> = StackPhase::ALL.into_iter().map(Mode::Stack).collect();
+    let run = devstack::run(&set, &modes, &UserSettings::default(), &[PackageFamily::Rpms]);
+    assert!(run.failures.is_empty(), "{:?}", run.failures);
+    let names: Vec<String> = run.modes[0].fragments.iter().map(|fragment| fragment.file_name.clone()).collect();
+    assert_eq!(names, ["01-devstack-template-pre-install.sh", "02-devstack-template-js-pre-install.sh"]);
+    assert_eq!(run.packages[0].packages[0].plugins, ["devstack-template", "devstack-template-js"]);
 }
 
 /// A Python plugin in a new directory: a markdown-docs hook whose `app.py`

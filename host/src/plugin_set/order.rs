@@ -78,7 +78,7 @@ fn cycle(nodes: &[Node<'_>], requires: &[Vec<usize>], placed: &[bool]) -> Vec<St
 mod tests {
     use super::*;
 
-    fn order(plugins: &[(&str, i32, &[&str])]) -> Result<Vec<&'static str>, String> {
+    fn order(plugins: &[(&'static str, i32, &[&str])]) -> Result<Vec<&'static str>, String> {
         let requires: Vec<Vec<String>> =
             plugins.iter().map(|(_, _, requires)| requires.iter().map(|r| r.to_string()).collect()).collect();
         let nodes: Vec<Node<'_>> = plugins
@@ -92,7 +92,7 @@ mod tests {
                 origin: "test",
             })
             .collect();
-        let names: Vec<&'static str> = plugins.iter().map(|(name, _, _)| *name).collect::<Vec<_>>().leak().to_vec();
+        let names: Vec<&'static str> = plugins.iter().map(|(name, _, _)| *name).collect();
         execution_order(&nodes)
             .map(|order| order.into_iter().map(|index| names[index]).collect())
             .map_err(|e| e.to_string())
