@@ -270,9 +270,12 @@ fn packages_merge_for_each_distro_family_naming_who_asked() {
     );
 }
 
+/// A plugin name, its parameters, the hook it fails and the problem named.
+type BadCase = (&'static str, Vec<(&'static str, ParamValue)>, &'static str, &'static str);
+
 #[test]
 fn bad_packages_settings_and_fragments_are_refused_naming_plugin_version_and_hook() {
-    let cases: Vec<(&str, Vec<(&str, ParamValue)>, &str, &str)> = vec![
+    let cases: Vec<BadCase> = vec![
         (
             "bad-deb",
             vec![("debs", texts(&["cowsay; reboot"]))],

@@ -38,13 +38,9 @@ pub struct DevstackArgs {
     /// (NAME=VALUE, enable_service, disable_service); --var wins over it.
     #[arg(long, value_name = "FILE")]
     pub local_conf: Option<PathBuf>,
-    /// Bundles or directories of bundles (loaded in file-name order).
-    #[arg(long, num_args = 1.., value_name = "PATH")]
-    pub plugins: Vec<PathBuf>,
-    /// Plugin-set YAML (DevStack's enable_plugin lines): bundles by path or
-    /// by file:// URL with sha256, in order.
-    #[arg(long, value_name = "FILE")]
-    pub set: Option<PathBuf>,
+    /// The plugins (a plugin-set file holds DevStack's enable_plugin lines).
+    #[command(flatten)]
+    pub plugins: crate::PluginArgs,
     /// Write settings.sh, the package lists and the fragments into this
     /// directory, atomically; it must be new or one paddock wrote.
     #[arg(long, value_name = "DIR")]
@@ -96,13 +92,13 @@ pub fn devstack(config: HostConfig, args: DevstackArgs) -> Result<ExitCode> {
         Some(family) => vec![family],
         None => PackageFamily::ALL.to_vec(),
     };
-    if args.plugins.is_empty() && args.set.is_none() {
+    if args.plugins.paths.is_empty() && args.plugins.set.is_none() {
         return Err(anyhow!(
             "no plugins given; pass --plugins PATH (a bundle or a directory of bundles) or --set FILE"
         ));
     }
     let host = Host::with_config(config)?;
-    let set = crate::load_plugin_set(&host, args.set.as_deref(), &args.plugins, FailurePolicy::Continue)?;
+    let set = args.plugins.load(&host, FailurePolicy::Continue)?;
     let run = devstack::run(&set, &modes, &user, &families);
     if let Some(out) = &args.out {
         out_dir::write(out, &files(&run)?)?;

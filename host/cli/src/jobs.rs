@@ -20,12 +20,9 @@ pub struct RenderJobArgs {
     /// The job's manifest (job.yaml: name, owner_email, jobtype as `name:version`, git_remote, ...).
     #[arg(long, value_name = "FILE")]
     pub manifest: PathBuf,
-    /// Bundles or directories of bundles providing job types.
-    #[arg(long, num_args = 1.., value_name = "PATH")]
-    pub plugins: Vec<PathBuf>,
-    /// Plugin-set YAML providing job types.
-    #[arg(long, value_name = "FILE")]
-    pub set: Option<PathBuf>,
+    /// The plugins providing job types.
+    #[command(flatten)]
+    pub plugins: crate::PluginArgs,
     /// Write the Dockerfiles into this new directory (atomically) instead of printing them.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -57,7 +54,7 @@ fn read_manifest(path: &Path) -> Result<JobManifest> {
 pub fn render_job(config: HostConfig, args: RenderJobArgs) -> Result<ExitCode> {
     let manifest = read_manifest(&args.manifest)?;
     let host = Host::with_config(config)?;
-    let set = crate::load_plugin_set(&host, args.set.as_deref(), &args.plugins, paddock::FailurePolicy::Continue)?;
+    let set = args.plugins.load(&host, paddock::FailurePolicy::Continue)?;
     let mut provided = Vec::new();
     for ((plugin, _), outcome) in set.plugins().zip(set.call::<hooks::JobTypes>(&())) {
         match outcome.status {

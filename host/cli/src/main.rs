@@ -132,6 +132,25 @@ enum Command {
     },
 }
 
+/// Where a command's plugins come from: bundles, directories of bundles,
+/// a plugin-set file (for `render-job`, `devstack`).
+#[derive(clap::Args)]
+pub(crate) struct PluginArgs {
+    /// Bundles or directories of bundles (loaded in file-name order).
+    #[arg(long = "plugins", num_args = 1.., value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Plugin-set YAML: bundles (by path, or by file:// URL with sha256) with ids and parameters, in order.
+    #[arg(long, value_name = "FILE")]
+    pub set: Option<PathBuf>,
+}
+
+impl PluginArgs {
+    /// Loads the set, the set file's plugins first.
+    pub(crate) fn load(&self, host: &Host, policy: FailurePolicy) -> Result<PluginSet> {
+        load_plugin_set(host, self.set.as_deref(), &self.paths, policy)
+    }
+}
+
 /// `paddock run`'s arguments.
 #[derive(clap::Args)]
 struct RunArgs {

@@ -100,7 +100,28 @@ declare_hook! {
                 .map(|family| format!("{}: {}", family.dir(), packages.of(*family).join(" ")))
                 .collect()
         },
-        merge: |_: &[Outcome<SystemPackageLists>], _: &MergeInputs<'_>| None,
+        merge: |outcomes: &[Outcome<SystemPackageLists>], _: &MergeInputs<'_>| {
+            let merged: Vec<domain::MergedPackages> =
+                domain::PackageFamily::ALL.iter().map(|family| domain::merge_packages(outcomes, *family)).collect();
+            let lines = merged
+                .iter()
+                .map(|family| {
+                    let packages: Vec<String> = family
+                        .packages
+                        .iter()
+                        .map(|package| format!("{} ({})", package.name, package.plugins.join(", ")))
+                        .collect();
+                    format!("{}: {}", family.family, packages.join(" "))
+                })
+                .collect();
+            Some(Ok(MergedView {
+                key: "packages",
+                title: "System packages per distro family".into(),
+                lines,
+                notes: Vec::new(),
+                json: serde_json::to_value(&merged).unwrap_or_default(),
+            }))
+        },
     }
 }
 
