@@ -344,6 +344,16 @@ impl UserSettings {
         &self.variables
     }
 
+    /// The services the user enables (`enable_service`), in order.
+    pub fn enabled_services(&self) -> &[String] {
+        &self.enabled
+    }
+
+    /// The services the user disables (`disable_service`), in order.
+    pub fn disabled_services(&self) -> &[String] {
+        &self.disabled
+    }
+
     /// Adds `NAME=VALUE`; `origin` names where it came from in errors.
     pub fn set(&mut self, assignment: &str, origin: &str) -> Result<(), UserSettingsError> {
         let error = |problem: String| UserSettingsError { origin: origin.to_string(), problem };
@@ -784,7 +794,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(user.variables(), pairs(&[("ADMIN_PASSWORD", "secret"), ("X", "1")]));
-        assert_eq!((user.enabled.clone(), user.disabled.clone()), (vec!["a".to_string()], vec!["b".to_string()]));
+        assert_eq!(
+            (user.enabled_services(), user.disabled_services()),
+            (&["a".to_string()][..], &["b".to_string()][..])
+        );
         let error = UserSettings::default().add_local_conf("enable_plugin x git://x\n", "local.conf").unwrap_err();
         assert!(error.to_string().starts_with("local.conf line 1: enable_plugin belongs"), "{error}");
         let error = UserSettings::default().set("1X=2", "--set").unwrap_err();

@@ -42,6 +42,7 @@ impl devstack::stack::Guest for Api {
             StackPhase::Install => Some("echo_summary \"Installing the API\"\nsetup_develop \"$DEST/api\"\n".into()),
             StackPhase::PostConfig => Some(
                 "echo_summary \"Configuring the API\"\n\
+                 recreate_database api\n\
                  iniset /etc/api/api.conf database connection \
                  \"$(database_connection_url api)\"\n"
                     .into(),

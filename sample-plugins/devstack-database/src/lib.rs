@@ -5,12 +5,12 @@
 //! Settings: `DATABASE_TYPE` and `DATABASE_PASSWORD` as user-overridable
 //! defaults, `enable_service mysql`. Packages differ per family (Debian's
 //! `mysql-server`, Red Hat's and SUSE's `mariadb-server`). It installs the
-//! server, creates the database user after configuration, stops the
+//! server (DevStack's `install_database`, `configure_database`), stops the
 //! service on `unstack` and removes its data on `clean`.
 
 use paddock_guest::common::{HookResult, PluginContext};
 use paddock_guest::devstack::{PackageLists, PluginSettings, StackPhase};
-use paddock_guest::{devstack, export_hooks, shell};
+use paddock_guest::{devstack, export_hooks};
 
 struct Database;
 
@@ -34,16 +34,14 @@ impl devstack::system_packages::Guest for Database {
 }
 
 impl devstack::stack::Guest for Database {
-    fn stack(plugin: PluginContext, phase: StackPhase) -> HookResult<Option<String>> {
-        let user = shell::quote(plugin.text("user").unwrap_or("stack"));
+    fn stack(_: PluginContext, phase: StackPhase) -> HookResult<Option<String>> {
         Ok(match phase {
             StackPhase::PreInstall => {
                 Some("echo_summary \"Installing the database server\"\ninstall_database\n".into())
             }
-            StackPhase::PostConfig => Some(format!(
-                "echo_summary \"Creating the database user\"\n\
-                 recreate_database_user {user} \"$DATABASE_PASSWORD\"\n"
-            )),
+            StackPhase::PostConfig => {
+                Some("echo_summary \"Configuring the database server\"\nconfigure_database\n".into())
+            }
             StackPhase::Install | StackPhase::Extra | StackPhase::TestConfig => None,
         })
     }
