@@ -466,3 +466,25 @@ fn the_cli_runs_a_stack_across_a_set_and_writes_it_out() {
         assert!(!output.status.success() && stderr.contains(problem), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn paddock_run_stack_takes_the_phase_from_the_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let context = dir.path().join("context.yaml");
+    std::fs::write(&context, "team: data\nstack_phase: extra\n").unwrap();
+    let bundle = support::sample_bundle("devstack-template");
+    let plugins = bundle.to_str().unwrap();
+    let output = support::paddock(&["run", "stack", "--plugins", plugins, "--context", context.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        stdout.contains("DevStack stack fragments (1):\n    | --- 01-devstack-template-stack.sh ---\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("cowsay \"Template is up\""), "the extra phase's fragment: {stdout}");
+
+    std::fs::write(&context, "team: data\n").unwrap();
+    let output = support::paddock(&["run", "stack", "--plugins", plugins, "--context", context.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("hook `stack` needs `stack_phase` in the context"), "{stderr}");
+}
