@@ -30,7 +30,8 @@
 //! declares every hook once (its export, types, rules and merge), `call`
 //! calls exports and lifts results, [`plugin_set`] orders plugins and runs
 //! hooks across them, [`validate`] checks outputs,
-//! [`merge`] combines them, and [`state`] records what was applied to each
+//! [`merge`] combines them, [`tutor`] renders a Tutor environment from
+//! its hooks, and [`state`] records what was applied to each
 //! target (plan, apply, the audit trail) in SQLite or PostgreSQL.
 //!
 //! This crate is the runtime alone: it spawns no processes and prints
@@ -59,6 +60,7 @@ pub mod sandbox;
 pub mod sanitize;
 pub mod state;
 pub mod templates;
+pub mod tutor;
 mod types;
 pub mod validate;
 

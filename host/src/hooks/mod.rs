@@ -1,5 +1,5 @@
 //! Every hook Paddock serves, each declared once, by tool: [`orbit`],
-//! [`racetrack`].
+//! [`racetrack`], [`tutor`].
 //!
 //! A declaration names the hook, its input and output types, the WIT
 //! locations it is served at (one per WIT version, each with its call shape
@@ -40,12 +40,16 @@ use crate::outcome::Outcome;
 
 pub mod orbit;
 pub mod racetrack;
+pub mod tutor;
 pub(crate) mod wire;
 
 pub use orbit::{BootstrapInjection, Deploy, Destroy, DockerfileInjection, PostHook, PreHook};
 pub use racetrack::{
     DeleteJob, DeployJob, InfrastructureTargets, JobLogs, JobRuntimeEnvVars, JobStatus, JobTypes, MarkdownDocs,
     PostJobDelete, PostJobDeploy,
+};
+pub use tutor::{
+    TutorBuildImage, TutorCommands, TutorConfig, TutorInit, TutorPatches, TutorPreInit, TutorRemoteImage, TutorRunCommand,
 };
 
 use wire::{Invoke, Typecheck};
@@ -117,6 +121,7 @@ context_inputs! {
     racetrack::JobDeleted => job_deleted as optional,
     racetrack::JobOnTarget => job_on_target as optional,
     racetrack::ObservedJob => observed_job as optional,
+    tutor::CommandCall => command_call as optional,
 }
 
 /// What a run of hooks chosen at run time (`paddock run`, [`crate::Session::run`])
@@ -137,6 +142,8 @@ pub struct RunContext {
     pub job_on_target: Option<racetrack::JobOnTarget>,
     /// For `job-status`.
     pub observed_job: Option<racetrack::ObservedJob>,
+    /// For `tutor-run-command`.
+    pub command_call: Option<tutor::CommandCall>,
 }
 
 /// A hook chosen at run time whose input the [`RunContext`] lacks.
@@ -348,6 +355,14 @@ hook_list! {
     racetrack::DeleteJob,
     racetrack::JobStatus,
     racetrack::JobLogs,
+    tutor::TutorConfig,
+    tutor::TutorPatches,
+    tutor::TutorPreInit,
+    tutor::TutorInit,
+    tutor::TutorBuildImage,
+    tutor::TutorRemoteImage,
+    tutor::TutorCommands,
+    tutor::TutorRunCommand,
 }
 
 impl Hook {

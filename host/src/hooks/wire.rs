@@ -273,7 +273,8 @@ lower_as_is!(
     crate::hooks::racetrack::JobDeployed,
     crate::hooks::racetrack::JobDeleted,
     crate::hooks::racetrack::JobOnTarget,
-    crate::hooks::racetrack::ObservedJob
+    crate::hooks::racetrack::ObservedJob,
+    crate::hooks::tutor::CommandCall
 );
 
 /// The packages by tool from 0.2 on: `plugin-context` first, then the
