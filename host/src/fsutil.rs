@@ -269,10 +269,13 @@ pub fn replace_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), WriteD
         _ => Path::new("."),
     };
     std::fs::create_dir_all(parent).map_err(io("create", parent))?;
-    let staging =
-        tempfile::Builder::new().prefix(".paddock-out-").tempdir_in(parent).map_err(io("create a directory in", parent))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".paddock-out-")
+        .tempdir_in(parent)
+        .map_err(io("create a directory in", parent))?;
     let marker = staging.path().join(OUTPUT_MARKER);
-    std::fs::write(&marker, "written by paddock; paddock replaces this directory whole\n").map_err(io("write", &marker))?;
+    std::fs::write(&marker, "written by paddock; paddock replaces this directory whole\n")
+        .map_err(io("write", &marker))?;
     for (path, contents) in files {
         // Paths can come from plugins: only plain relative ones, so nothing
         // lands outside the directory.
@@ -287,7 +290,10 @@ pub fn replace_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), WriteD
         std::fs::write(&target, contents).map_err(io("write", &target))?;
     }
     if exists {
-        let old = tempfile::Builder::new().prefix(".paddock-old-").tempdir_in(parent).map_err(io("create a directory in", parent))?;
+        let old = tempfile::Builder::new()
+            .prefix(".paddock-old-")
+            .tempdir_in(parent)
+            .map_err(io("create a directory in", parent))?;
         std::fs::rename(dir, old.path().join("previous")).map_err(io("move aside", dir))?;
         // `old` removes the previous files when dropped.
     }

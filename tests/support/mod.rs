@@ -16,7 +16,7 @@ use paddock_build::{ComponentSource, GUEST_TARGET, bundle_plugin_dir};
 pub const SAMPLES: [&str; 4] = ["hello-world", "runtime-env", "docker-layers", "deploy-recorder"];
 
 /// Guests built for the tests: the samples plus test-only ones.
-const GUEST_CRATES: [&str; 13] = [
+const GUEST_CRATES: [&str; 14] = [
     "hello-world",
     "runtime-env",
     "docker-layers",
@@ -27,6 +27,7 @@ const GUEST_CRATES: [&str; 13] = [
     "infra-targets",
     "custom-cfn",
     "ray",
+    "myplugin",
     "misbehaving",
     "foreign-imports",
     "startup-loop",

@@ -5,6 +5,7 @@ mod out_dir;
 mod precompile;
 mod report;
 mod state;
+mod tutor;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -125,6 +126,26 @@ enum Command {
     State {
         #[command(subcommand)]
         command: state::StateCommand,
+    },
+    /// Tutor's configuration: store it and render the environment, print a value.
+    Config {
+        #[command(subcommand)]
+        command: tutor::ConfigCommand,
+    },
+    /// Run the CLI commands Tutor plugins add.
+    Plugins {
+        #[command(subcommand)]
+        command: tutor::PluginsCommand,
+    },
+    /// The images Tutor plugins build and pull.
+    Images {
+        #[command(subcommand)]
+        command: tutor::ImagesCommand,
+    },
+    /// The services Tutor plugins initialise.
+    Init {
+        #[command(subcommand)]
+        command: tutor::InitCommand,
     },
 }
 
@@ -398,6 +419,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::History(args) => state::history(args),
         Command::Explain(args) => state::explain(args),
         Command::State { command } => state::state_command(command),
+        Command::Config { command } => tutor::config(config, command),
+        Command::Plugins { command } => tutor::plugins(config, command),
+        Command::Images { command } => tutor::images(config, command),
+        Command::Init { command } => tutor::init(config, command),
     }
 }
 

@@ -49,7 +49,8 @@ pub use racetrack::{
     PostJobDelete, PostJobDeploy,
 };
 pub use tutor::{
-    TutorBuildImage, TutorCommands, TutorConfig, TutorInit, TutorPatches, TutorPreInit, TutorRemoteImage, TutorRunCommand,
+    TutorBuildImage, TutorCommands, TutorConfig, TutorInit, TutorPatches, TutorPreInit, TutorRemoteImage,
+    TutorRunCommand,
 };
 
 use wire::{Invoke, Typecheck};

@@ -259,8 +259,11 @@ pub(crate) fn is_config_key(key: &str) -> bool {
 /// A name of a patch, service, image, command or parameter: `lower` for
 /// lowercase only (commands and their parameters), else also `_` and `.`.
 fn check_word(what: &'static str, name: &str, lower: bool) -> Result<(), OutputProblem> {
-    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || (!lower && matches!(b, b'_' | b'.'));
-    if (1..=64).contains(&name.len()) && name.starts_with(|c: char| c.is_ascii_alphanumeric()) && name.bytes().all(allowed)
+    let allowed =
+        |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || (!lower && matches!(b, b'_' | b'.'));
+    if (1..=64).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.bytes().all(allowed)
     {
         return Ok(());
     }
@@ -293,7 +296,8 @@ fn check_unique<'a>(what: &'static str, names: impl Iterator<Item = &'a str>) ->
 }
 
 fn check_config(ctx: &CheckContext<'_>, config: ConfigDeclaration) -> Result<ConfigDeclaration, OutputProblem> {
-    for (section, pairs) in [("config add", &config.add), ("config default", &config.defaults), ("config set", &config.set)]
+    for (section, pairs) in
+        [("config add", &config.add), ("config default", &config.defaults), ("config set", &config.set)]
     {
         check_count(section, pairs.len())?;
         for (key, value) in pairs {
@@ -318,7 +322,10 @@ fn check_config(ctx: &CheckContext<'_>, config: ConfigDeclaration) -> Result<Con
     Ok(config)
 }
 
-fn check_patches(ctx: &CheckContext<'_>, patches: Vec<(String, String)>) -> Result<Vec<(String, String)>, OutputProblem> {
+fn check_patches(
+    ctx: &CheckContext<'_>,
+    patches: Vec<(String, String)>,
+) -> Result<Vec<(String, String)>, OutputProblem> {
     check_count("patch", patches.len())?;
     for (name, snippet) in &patches {
         check_word("patch", name, false)?;
@@ -402,7 +409,11 @@ fn check_parameter(ctx: &CheckContext<'_>, parameter: &ParameterSpec) -> Result<
         check_unique("choice", words.iter().map(String::as_str))?;
     }
     if parameter.required && parameter.default.is_some() {
-        return Err(listing("command parameter", &parameter.name, "is required and has a default; drop one of the two"));
+        return Err(listing(
+            "command parameter",
+            &parameter.name,
+            "is required and has a default; drop one of the two",
+        ));
     }
     if let Some(default) = &parameter.default
         && crate::tutor::commands::value_of(&parameter.kind, default).is_err()

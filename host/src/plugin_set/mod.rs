@@ -122,7 +122,11 @@ impl PluginSet {
         let entry = self.entries.iter().find(|entry| entry.id == id)?;
         let alone = PluginSet {
             host: self.host.clone(),
-            entries: vec![Entry { plugin: entry.plugin.clone(), id: entry.id.clone(), parameters: entry.parameters.clone() }],
+            entries: vec![Entry {
+                plugin: entry.plugin.clone(),
+                id: entry.id.clone(),
+                parameters: entry.parameters.clone(),
+            }],
             policy: self.policy,
         };
         alone.call::<H>(input).pop()

@@ -48,7 +48,7 @@ impl StoredConfig {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(StoredConfig::default()),
             _ => {}
         }
-        Ok(StoredConfig { values: read_mapping(path)? })
+        Ok(StoredConfig { values: read_mapping(path)?.into_iter().collect() })
     }
 
     /// The stored values.
@@ -63,7 +63,8 @@ impl StoredConfig {
             let path = for_terminal(&path.display().to_string(), 1_000);
             move |error: std::io::Error| crate::fsutil::WriteDirError::Io { action, path, error }
         };
-        let text = serde_yaml::to_string(&self.values).map_err(|error| failed("serialise")(std::io::Error::other(error)))?;
+        let text =
+            serde_yaml::to_string(&self.values).map_err(|error| failed("serialise")(std::io::Error::other(error)))?;
         let mut partial = crate::fsutil::PartialFile::create(dir, &crate::fsutil::unique_name("config.yml", "partial"))
             .map_err(failed("create a partial file for"))?;
         partial.file().write_all(text.as_bytes()).map_err(failed("write"))?;
@@ -73,23 +74,27 @@ impl StoredConfig {
 }
 
 /// Reads a YAML mapping of config keys (`config.yml`, `config/base.yml`,
-/// `config/defaults.yml`), capped.
-pub(crate) fn read_mapping(path: &Path) -> Result<BTreeMap<String, Value>, TutorError> {
+/// `config/defaults.yml`), capped, in the file's order.
+pub(crate) fn read_mapping(path: &Path) -> Result<Vec<(String, Value)>, TutorError> {
     let shown = for_terminal(&path.display().to_string(), 1_000);
     let problem = |problem: String| TutorError::File { path: shown.clone(), problem };
     let text = crate::fsutil::read_text_capped(path, MAX_CONFIG_FILE_BYTES).map_err(|e| problem(e.to_string()))?;
     if text.trim().is_empty() {
-        return Ok(BTreeMap::new());
+        return Ok(Vec::new());
     }
-    let values: BTreeMap<String, Value> = serde_yaml::from_str(&text)
-        .map_err(|e| problem(format!("is not a YAML mapping of keys to values: {}", for_terminal(&e.to_string(), 300))))?;
-    if let Some(key) = values.keys().find(|key| !is_config_key(key)) {
-        return Err(problem(format!(
-            "key `{}` is not an UPPER_SNAKE key (1-128 uppercase letters, digits or `_`, starting with a letter)",
-            for_terminal(key, 80)
-        )));
-    }
-    Ok(values)
+    let values: serde_yaml::Mapping = serde_yaml::from_str(&text).map_err(|e| {
+        problem(format!("is not a YAML mapping of keys to values: {}", for_terminal(&e.to_string(), 300)))
+    })?;
+    values
+        .into_iter()
+        .map(|(key, value)| match key {
+            Value::String(key) if is_config_key(&key) => Ok((key, value)),
+            key => Err(problem(format!(
+                "key `{}` is not an UPPER_SNAKE key (1-128 uppercase letters, digits or `_`, starting with a letter)",
+                for_terminal(serde_yaml::to_string(&key).unwrap_or_default().trim_end(), 80)
+            ))),
+        })
+        .collect()
 }
 
 /// Who gave a key its value.
@@ -140,8 +145,8 @@ impl std::fmt::Display for Conflict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "conflict: plugin `{}` sets {}, which {} defines; kept the value of {}",
-            self.plugin, self.key, self.defined_by, self.kept
+            "conflict: {} is set by plugin `{}` and defined by {}; kept the value of {}",
+            self.key, self.plugin, self.defined_by, self.kept
         )
     }
 }
@@ -189,7 +194,8 @@ fn overrides(given: &[(String, String)]) -> Result<Vec<(String, Value)>, TutorEr
     given
         .iter()
         .map(|(key, text)| {
-            let fail = |problem: String| TutorError::Override { given: for_terminal(&format!("{key}={text}"), 200), problem };
+            let fail =
+                |problem: String| TutorError::Override { given: for_terminal(&format!("{key}={text}"), 200), problem };
             if !is_config_key(key) {
                 return Err(fail("the key must be UPPER_SNAKE (1-128 uppercase letters, digits or `_`)".into()));
             }
@@ -199,7 +205,8 @@ fn overrides(given: &[(String, String)]) -> Result<Vec<(String, Value)>, TutorEr
             let value = if text.is_empty() {
                 Value::String(String::new())
             } else {
-                serde_yaml::from_str(text).map_err(|e| fail(format!("the value is not YAML: {}", for_terminal(&e.to_string(), 200))))?
+                serde_yaml::from_str(text)
+                    .map_err(|e| fail(format!("the value is not YAML: {}", for_terminal(&e.to_string(), 200))))?
             };
             Ok((key.clone(), value))
         })
@@ -220,16 +227,11 @@ fn entries(tutor: &Tutor<'_>, section: Section) -> Vec<Entry> {
     let base = match section {
         Section::Add => &tutor.base().added,
         Section::Defaults => &tutor.base().defaults,
-        Section::Set => &BTreeMap::new(),
+        Section::Set => &Vec::new(),
     };
     for (key, value) in base {
         let source = if section == Section::Add { Source::BaseAdd } else { Source::BaseDefault };
-        out.push(Entry {
-            key: key.clone(),
-            value: value.clone(),
-            source,
-            origin: format!("the base config `{key}`"),
-        });
+        out.push(Entry { key: key.clone(), value: value.clone(), source, origin: format!("the base config `{key}`") });
     }
     for plugin in tutor.plugins() {
         let (pairs, label) = match section {
@@ -250,7 +252,7 @@ fn entries(tutor: &Tutor<'_>, section: Section) -> Vec<Entry> {
                 key,
                 value: Value::String(value.clone()),
                 source,
-                });
+            });
         }
     }
     out
@@ -287,9 +289,10 @@ pub(crate) fn resolve(
     let renderer = super::render::values_env();
     let render = |entry: &Entry, context: &BTreeMap<String, Value>| -> Result<Value, TutorError> {
         let Value::String(template) = &entry.value else { return Ok(entry.value.clone()) };
-        let rendered = renderer
-            .render_str(template, context)
-            .map_err(|error| TutorError::Template { origin: entry.origin.clone(), error: crate::templates::render_error("value", &error) })?;
+        let rendered = renderer.render_str(template, context).map_err(|error| TutorError::Template {
+            origin: entry.origin.clone(),
+            error: crate::templates::render_error("value", &error),
+        })?;
         if rendered.len() > MAX_RENDERED_BYTES {
             return Err(TutorError::Template {
                 origin: entry.origin.clone(),
@@ -329,7 +332,8 @@ pub(crate) fn resolve(
     let mut conflicts = Vec::new();
     for entry in &sets {
         let Source::PluginSet(plugin) = &entry.source else { continue };
-        let owned_by_self = |source: &Source| matches!(source, Source::PluginAdd(p) | Source::PluginDefault(p) if p == plugin);
+        let owned_by_self =
+            |source: &Source| matches!(source, Source::PluginAdd(p) | Source::PluginDefault(p) if p == plugin);
         let earlier = sources.get(&entry.key).filter(|source| matches!(source, Source::PluginSet(_))).cloned();
         let defined_by = earlier.clone().or_else(|| definers.get(&entry.key).cloned()).filter(|s| !owned_by_self(s));
         if stored.values.contains_key(&entry.key) || earlier.is_some() {
@@ -346,7 +350,12 @@ pub(crate) fn resolve(
         values.insert(entry.key.clone(), value);
         sources.insert(entry.key.clone(), entry.source.clone());
         if let Some(defined_by) = defined_by {
-            conflicts.push(Conflict { key: entry.key.clone(), plugin: plugin.clone(), defined_by, kept: entry.source.clone() });
+            conflicts.push(Conflict {
+                key: entry.key.clone(),
+                plugin: plugin.clone(),
+                defined_by,
+                kept: entry.source.clone(),
+            });
         }
     }
     for entry in &defaults {

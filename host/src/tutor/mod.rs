@@ -271,7 +271,17 @@ impl<'a> Tutor<'a> {
         for ((plugin, id), ((((((config, patches), pre_init), init), build_images), remote_images), commands)) in
             set.plugins().zip(columns)
         {
-            plugins.push(Declared { plugin, id, config, patches, pre_init, init, build_images, remote_images, commands });
+            plugins.push(Declared {
+                plugin,
+                id,
+                config,
+                patches,
+                pre_init,
+                init,
+                build_images,
+                remote_images,
+                commands,
+            });
         }
         Ok(Tutor { set, base: base.unwrap_or_default(), plugins })
     }

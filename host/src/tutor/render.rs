@@ -44,10 +44,10 @@ const BINARY_EXTENSIONS: [&str; 4] = [".ico", ".jpg", ".png", ".ttf"];
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TemplateTree {
     files: Vec<(String, Vec<u8>)>,
-    /// `config/base.yml`: stored once generated.
-    pub(crate) added: BTreeMap<String, Value>,
-    /// `config/defaults.yml`: never stored.
-    pub(crate) defaults: BTreeMap<String, Value>,
+    /// `config/base.yml`, in order: stored once generated.
+    pub(crate) added: Vec<(String, Value)>,
+    /// `config/defaults.yml`, in order: never stored.
+    pub(crate) defaults: Vec<(String, Value)>,
 }
 
 impl TemplateTree {
@@ -96,7 +96,7 @@ impl TemplateTree {
         files.sort();
         let config = |file: &str| {
             let path = dir.join("config").join(file);
-            if path.exists() { read_mapping(&path) } else { Ok(BTreeMap::new()) }
+            if path.exists() { read_mapping(&path) } else { Ok(Vec::new()) }
         };
         let (added, defaults) = (config("base.yml")?, config("defaults.yml")?);
         files.retain(|(name, _)| !name.starts_with("config/"));
@@ -225,10 +225,19 @@ struct Tree<'f> {
 
 fn is_part_of_env(name: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
-    !(base.starts_with('.') || base.ends_with(".pyc") || name.split('/').any(|part| part == "partials" || part == "__pycache__"))
+    !(base.starts_with('.')
+        || base.ends_with(".pyc")
+        || name.split('/').any(|part| part == "partials" || part == "__pycache__"))
 }
 
-fn render_tree(tree: &Tree<'_>, context: &Jinja, patches: &Arc<Patches>, out: &mut Vec<(String, Vec<u8>)>) -> Result<(), TutorError> {
+/// Renders `tree` into `out`, `total` counting the bytes of `out`.
+fn render_tree(
+    tree: &Tree<'_>,
+    context: &Jinja,
+    patches: &Arc<Patches>,
+    out: &mut Vec<(String, Vec<u8>)>,
+    total: &mut usize,
+) -> Result<(), TutorError> {
     let mut env = values_env();
     let shared = Arc::clone(patches);
     env.add_function("patch", move |name: &str, separator: Option<&str>, suffix: Option<&str>| {
@@ -239,7 +248,10 @@ fn render_tree(tree: &Tree<'_>, context: &Jinja, patches: &Arc<Patches>, out: &m
         }
         joined
     });
-    let fail = |name: &str, error: &Error| TutorError::Template { origin: tree.origin.clone(), error: render_error(name, error) };
+    let fail = |name: &str, error: &Error| TutorError::Template {
+        origin: tree.origin.clone(),
+        error: render_error(name, error),
+    };
     let is_binary = |name: &str| BINARY_EXTENSIONS.iter().any(|extension| name.ends_with(extension));
     for (name, _, bytes) in &tree.files {
         if is_binary(name) {
@@ -265,8 +277,9 @@ fn render_tree(tree: &Tree<'_>, context: &Jinja, patches: &Arc<Patches>, out: &m
             let template = env.get_template(name).map_err(|error| fail(name, &error))?;
             template.render(context).map_err(|error| fail(name, &error))?.into_bytes()
         };
+        *total += rendered.len();
         out.push((output.clone(), rendered));
-        if out.iter().map(|(_, bytes)| bytes.len()).sum::<usize>() > MAX_TOTAL_BYTES {
+        if *total > MAX_TOTAL_BYTES {
             return Err(TutorError::Template {
                 origin: tree.origin.clone(),
                 error: crate::templates::TemplateError::Render {
@@ -301,9 +314,9 @@ pub fn render(tutor: &Tutor<'_>, resolved: &Resolved) -> Result<RenderedEnv, Tut
             .collect();
         trees.push(Tree { origin: format!("{}, its templates", plugin.label()), files });
     }
-    let mut files = Vec::new();
+    let (mut files, mut total) = (Vec::new(), 0);
     for tree in &trees {
-        render_tree(tree, &context, &patches, &mut files)?;
+        render_tree(tree, &context, &patches, &mut files, &mut total)?;
     }
     Ok(RenderedEnv { files })
 }
@@ -323,7 +336,8 @@ mod tests {
         assert_eq!(common_domain("a.com", "b.org"), "");
         assert_eq!(reverse_host("demo.myopenedx.com"), "com.myopenedx.demo");
         let env = values_env();
-        let listed = env.render_str("{{ [('lms', true), ('cms', false), ('forum', 1)]|list_if|join(',') }}", ()).unwrap();
+        let listed =
+            env.render_str("{{ [('lms', true), ('cms', false), ('forum', 1)]|list_if|join(',') }}", ()).unwrap();
         assert_eq!(listed, "lms,forum");
         assert!(env.render_str("{{ [1, 2]|list_if }}", ()).is_err());
     }
