@@ -19,4 +19,5 @@ mod racetrack;
 mod samples;
 mod sandbox;
 mod state;
+mod tutor;
 mod versions;

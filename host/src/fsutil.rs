@@ -244,6 +244,18 @@ fn shown(path: &Path) -> String {
     crate::sanitize::for_terminal(&path.display().to_string(), 1_000)
 }
 
+/// Whether `dir` exists, when [`replace_dir`] may write it: it is absent, or
+/// a directory holding [`OUTPUT_MARKER`]. For checking before other writes
+/// that belong with it.
+pub fn replaceable(dir: &Path) -> Result<bool, WriteDirError> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(metadata) if metadata.is_dir() && dir.join(OUTPUT_MARKER).is_file() => Ok(true),
+        Ok(_) => Err(WriteDirError::NotOurs { path: shown(dir) }),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(WriteDirError::Io { action: "look at", path: shown(dir), error }),
+    }
+}
+
 /// Writes `files` (relative paths and contents) as the directory `dir`, all
 /// at once: into a fresh directory beside `dir`, which then takes its
 /// place, so `dir` holds either the previous files or the new ones, never a
@@ -254,16 +266,7 @@ pub fn replace_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), WriteD
         let path = shown(path);
         move |error: io::Error| WriteDirError::Io { action, path, error }
     };
-    let exists = match std::fs::symlink_metadata(dir) {
-        Ok(metadata) => {
-            if !metadata.is_dir() || !dir.join(OUTPUT_MARKER).is_file() {
-                return Err(WriteDirError::NotOurs { path: shown(dir) });
-            }
-            true
-        }
-        Err(error) if error.kind() == io::ErrorKind::NotFound => false,
-        Err(error) => return Err(io("look at", dir)(error)),
-    };
+    let exists = replaceable(dir)?;
     let parent = match dir.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),

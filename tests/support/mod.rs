@@ -16,7 +16,7 @@ use paddock_build::{ComponentSource, GUEST_TARGET, bundle_plugin_dir};
 pub const SAMPLES: [&str; 4] = ["hello-world", "runtime-env", "docker-layers", "deploy-recorder"];
 
 /// Guests built for the tests: the samples plus test-only ones.
-const GUEST_CRATES: [&str; 14] = [
+const GUEST_CRATES: [&str; 15] = [
     "hello-world",
     "runtime-env",
     "docker-layers",
@@ -31,6 +31,7 @@ const GUEST_CRATES: [&str; 14] = [
     "misbehaving",
     "foreign-imports",
     "startup-loop",
+    "tutor-probe",
 ];
 
 /// The checkout: the tests and benches are targets of the CLI package, at

@@ -306,11 +306,15 @@ impl<'a> Tutor<'a> {
     /// Tutor's `config save`: resolves the configuration (generating what
     /// `add` declares and is not stored yet), renders the environment, and
     /// only then writes `config.yml` (atomically) and `env/` (a new
-    /// directory swapped in). A failure before the writes writes nothing.
+    /// directory swapped in, only over an `env/` Paddock wrote). A failure
+    /// before the writes, an `env/` that is not Paddock's included, writes
+    /// nothing.
     pub fn save(&self, project: &Project, overrides: &[(String, String)]) -> Result<Saved, TutorError> {
         let stored = StoredConfig::read(&project.config_file())?;
         let resolved = config::resolve(self, &stored, overrides, config::Generate::Yes, &project.config_file())?;
         let env = render::render(self, &resolved)?;
+        // Refused before config.yml changes: a save writes both or neither.
+        crate::fsutil::replaceable(&project.env_dir())?;
         std::fs::create_dir_all(project.root()).map_err(|error| TutorError::File {
             path: crate::sanitize::for_terminal(&project.root().display().to_string(), 1_000),
             problem: format!("cannot create the project root: {error}"),

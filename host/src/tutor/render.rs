@@ -248,9 +248,23 @@ fn render_tree(
         }
         joined
     });
-    let fail = |name: &str, error: &Error| TutorError::Template {
-        origin: tree.origin.clone(),
-        error: render_error(name, error),
+    let fail = |name: &str, error: &Error| {
+        let mut described = render_error(name, error);
+        // Jinja's "undefined value" does not say which: the line does.
+        if let (
+            crate::templates::TemplateError::Render { template, line: Some(line), message },
+            ErrorKind::UndefinedError,
+        ) = (&mut described, error.kind())
+        {
+            let source = tree.files.iter().find(|(file, _, _)| file == template).map(|(_, _, bytes)| *bytes);
+            let text = source.and_then(|bytes| {
+                String::from_utf8_lossy(bytes).lines().nth(line.saturating_sub(1)).map(str::to_string)
+            });
+            if let Some(text) = text {
+                message.push_str(&format!(" in `{}`", for_terminal(text.trim(), 200)));
+            }
+        }
+        TutorError::Template { origin: tree.origin.clone(), error: described }
     };
     let is_binary = |name: &str| BINARY_EXTENSIONS.iter().any(|extension| name.ends_with(extension));
     for (name, _, bytes) in &tree.files {
