@@ -3,7 +3,8 @@
 # source, and run every hook across them in priority order; then the
 # Racetrack and Orbit hooks of the 0.2 samples: a job's Dockerfile from a
 # job type, a plugin's docs, a job notifier, an infrastructure target, and
-# an Orbit environment deployed team by team.
+# an Orbit environment deployed team by team; then a Tutor environment
+# rendered from myplugin with its init job, image and a command.
 # Extra arguments go to the first `paddock run` (e.g. --format json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,3 +32,13 @@ section "Racetrack: post-job-deploy, and a job deployed on the kubernetes target
 section "Orbit: pre-hook and deploy, team by team (resources written to target/orbit-out)"
 "$paddock" run pre-hook --environment sample-plugins/orbit/environment.yaml
 "$paddock" run deploy --environment sample-plugins/orbit/environment.yaml --out target/orbit-out
+section "Tutor: myplugin's config saved and the environment rendered (project in target/tutor-demo)"
+"$paddock" bundle sample-plugins/myplugin -o target/bundles/myplugin.zip
+tutor=(--root target/tutor-demo --templates sample-plugins/tutor-env --plugins target/bundles/myplugin.zip)
+"$paddock" config save "${tutor[@]}" --set PLATFORM_NAME="Paddock Demo"
+"$paddock" config printvalue MYPLUGIN_DOCKER_IMAGE "${tutor[@]}"
+cat target/tutor-demo/env/local/docker-compose.yml
+"$paddock" init list "${tutor[@]}"
+"$paddock" images list "${tutor[@]}"
+"$paddock" plugins run --plugins target/bundles/myplugin.zip myplugin --help
+"$paddock" plugins run --plugins target/bundles/myplugin.zip myplugin greet Tutor --times 2
