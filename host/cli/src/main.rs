@@ -753,7 +753,8 @@ fn read_context(path: &Path) -> Result<RunContext> {
     let context: RunContext = serde_yaml::from_str(&text).with_context(|| {
         format!(
             "context {} is not valid (fields: environment, team, job_name, job_version, image_name, deployer; \
-             sections job_deployed, job_deleted, job_on_target, observed_job for the Racetrack job hooks)",
+             sections job_deployed, job_deleted, job_on_target, observed_job for the Racetrack job hooks, \
+             command_call for tutor-run-command)",
             shown(path)
         )
     })?;
