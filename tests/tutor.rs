@@ -362,6 +362,11 @@ fn init_jobs_and_images_are_listed_in_order_with_what_each_needs_rendered() {
         error.contains("image `worker` has no template")
             && error.contains("files/templates/lacking/build/worker/Dockerfile")
     );
+    // Saving checks the same before writing anything.
+    let fresh = Project::new(dir.path().join("fresh"));
+    let error = tutor.save(&fresh, &[]).unwrap_err().to_string();
+    assert!(error.contains("service `worker` has no template"), "{error}");
+    assert!(!fresh.root().exists());
 }
 
 #[test]

@@ -304,7 +304,8 @@ impl<'a> Tutor<'a> {
     }
 
     /// Tutor's `config save`: resolves the configuration (generating what
-    /// `add` declares and is not stored yet), renders the environment, and
+    /// `add` declares and is not stored yet), renders the environment,
+    /// checks every init job and image has its template, and
     /// only then writes `config.yml` (atomically) and `env/` (a new
     /// directory swapped in, only over an `env/` Paddock wrote). A failure
     /// before the writes, an `env/` that is not Paddock's included, writes
@@ -313,6 +314,11 @@ impl<'a> Tutor<'a> {
         let stored = StoredConfig::read(&project.config_file())?;
         let resolved = config::resolve(self, &stored, overrides, config::Generate::Yes, &project.config_file())?;
         let env = render::render(self, &resolved)?;
+        // A job or image whose template the plugin lacks is its bug: caught
+        // now, not when the embedder runs it.
+        jobs::init_jobs(self, &env)?;
+        jobs::build_images(self, &env)?;
+        jobs::remote_images(self)?;
         // Refused before config.yml changes: a save writes both or neither.
         crate::fsutil::replaceable(&project.env_dir())?;
         std::fs::create_dir_all(project.root()).map_err(|error| TutorError::File {
