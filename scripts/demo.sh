@@ -4,7 +4,9 @@
 # Racetrack and Orbit hooks of the 0.2 samples: a job's Dockerfile from a
 # job type, a plugin's docs, a job notifier, an infrastructure target, and
 # an Orbit environment deployed team by team; then a DevStack stack run
-# (settings, packages for a distro, script fragments per phase).
+# (settings, packages for a distro, script fragments per phase); then a
+# Tutor environment rendered from myplugin with its init job, image and a
+# command.
 # Extra arguments go to the first `paddock run` (e.g. --format json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,3 +49,13 @@ plugins:
 SET
 "$paddock" devstack stack --set target/devstack-plugins.yaml --local-conf sample-plugins/devstack/local.conf \
     --distro ubuntu --out target/devstack-out
+section "Tutor: myplugin's config saved and the environment rendered (project in target/tutor-demo)"
+"$paddock" bundle sample-plugins/myplugin -o target/bundles/myplugin.zip
+tutor=(--root target/tutor-demo --templates sample-plugins/tutor-env --plugins target/bundles/myplugin.zip)
+"$paddock" config save "${tutor[@]}" --set PLATFORM_NAME="Paddock Demo"
+"$paddock" config printvalue MYPLUGIN_DOCKER_IMAGE "${tutor[@]}"
+cat target/tutor-demo/env/local/docker-compose.yml
+"$paddock" init list "${tutor[@]}"
+"$paddock" images list "${tutor[@]}"
+"$paddock" plugins run --plugins target/bundles/myplugin.zip myplugin --help
+"$paddock" plugins run --plugins target/bundles/myplugin.zip myplugin greet Tutor --times 2

@@ -461,7 +461,14 @@ fn run_all_json_is_in_execution_order_with_the_merged_views() {
             "settings",
             "system-packages",
             "unstack",
-            "clean"
+            "clean",
+            "tutor-config",
+            "tutor-patches",
+            "tutor-pre-init",
+            "tutor-init",
+            "tutor-build-image",
+            "tutor-remote-image",
+            "tutor-commands",
         ]
     );
     let ids: Vec<&str> = json[0]["outcomes"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();

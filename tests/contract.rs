@@ -123,7 +123,7 @@ fn every_0_2_hook_is_an_interface_of_its_own_served_declared_and_exported_by_the
 
     // The Rust SDK: one `hook_bindings!` world per hook, exporting it.
     let root = support::workspace_root();
-    let mut rust: Vec<String> = ["orbit", "racetrack", "devstack"]
+    let mut rust: Vec<String> = ["orbit", "racetrack", "devstack", "tutor"]
         .iter()
         .flat_map(|tool| {
             let source = std::fs::read_to_string(root.join(format!("guest-sdk/src/{tool}.rs"))).unwrap();

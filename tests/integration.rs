@@ -20,4 +20,5 @@ mod racetrack;
 mod samples;
 mod sandbox;
 mod state;
+mod tutor;
 mod versions;

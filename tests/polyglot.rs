@@ -986,3 +986,46 @@ fn the_language_is_detected_from_the_entry_file() {
     let error = detect_language(dir.path()).unwrap_err();
     assert!(error.contains("ambiguous") && error.contains("app.py (Python) and plugin.js (JavaScript)"), "{error}");
 }
+
+/// Tutor (seed 004): the JavaScript `mailer-js` and the Rust `myplugin` in
+/// one set: config prefixed and generated once, patches joined in plugin
+/// order, init jobs with their templates rendered.
+#[test]
+fn a_javascript_tutor_plugin_renders_with_the_rust_one() {
+    use paddock::tutor::{Project, TemplateTree, Tutor, jobs};
+
+    let set = PluginSet::builder(host())
+        .add(built("myplugin", Lang::Rust), PluginConfig::default())
+        .expect("add myplugin")
+        .add(
+            built("mailer-js", Lang::Js),
+            PluginConfig { id: None, parameters: params(&[("image", ParamValue::Text("my/smtp:2".into()))]) },
+        )
+        .expect("add mailer-js")
+        .build()
+        .expect("build set");
+    let base = TemplateTree::read_dir(&workspace_root().join("sample-plugins/tutor-env")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let project = Project::new(dir.path().join("project"));
+    let tutor = Tutor::load(&set, Some(base)).unwrap();
+    let saved = tutor.save(&project, &[]).unwrap();
+    let password = saved.resolved.values["MAILER_JS_SMTP_PASSWORD"].as_str().unwrap().to_string();
+    assert_eq!(password.len(), 16);
+    assert_eq!(saved.resolved.values["MAILER_JS_SMTP_HOST"].as_str(), Some("smtp.www.myopenedx.com"));
+    let stored = std::fs::read_to_string(project.config_file()).unwrap();
+    assert!(stored.contains(&format!("MAILER_JS_SMTP_PASSWORD: {password}")), "{stored}");
+    assert!(!stored.contains("MAILER_JS_SMTP_HOST") && !stored.contains("MAILER_JS_DOCKER_IMAGE"), "{stored}");
+
+    let compose = std::fs::read_to_string(project.env_dir().join("local/docker-compose.yml")).unwrap();
+    let services = "  redis:\n    image: redis:latest\n  smtp:\n    image: my/smtp:2\n    environment:\n";
+    assert!(compose.contains(services), "{compose}");
+    assert!(compose.contains(&format!("SMTP_PASSWORD: \"{password}\"")), "{compose}");
+    let listed = jobs::init_jobs(&tutor, &saved.env).unwrap();
+    let services: Vec<(&str, &str)> = listed.iter().map(|job| (job.plugin.as_str(), job.service.as_str())).collect();
+    assert_eq!(services, [("myplugin", "myservice"), ("mailer-js", "smtp")]);
+    assert_eq!(listed[1].commands, "echo \"relaying mail for My Open edX through smtp.www.myopenedx.com\"\n");
+
+    let again = tutor.save(&project, &[]).unwrap();
+    assert!(again.resolved.generated.is_empty());
+    assert_eq!(again.resolved.values["MAILER_JS_SMTP_PASSWORD"].as_str(), Some(password.as_str()));
+}

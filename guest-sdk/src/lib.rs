@@ -2,7 +2,8 @@
 //!
 //! Write a Paddock plugin in Rust: implement the `Guest` trait of each hook
 //! you provide, and name those hooks once in [`export_hooks!`]. The hooks
-//! are grouped by the tool they come from ([`orbit`], [`racetrack`]); what
+//! are grouped by the tool they come from ([`orbit`], [`racetrack`],
+//! [`tutor`]); what
 //! they share (the plugin's context, the deployment, reports, errors,
 //! logging) is in [`common`]. The component exports exactly the hooks you
 //! name, so the host skips every other hook without instantiating the
@@ -53,6 +54,7 @@ pub mod common;
 pub mod devstack;
 pub mod orbit;
 pub mod racetrack;
+pub mod tutor;
 
 #[doc(hidden)]
 pub mod __bindings {

@@ -208,6 +208,102 @@ pub(crate) fn writer_is_gone(pid: u32) -> bool {
     }
 }
 
+/// Present in every directory [`replace_dir`] writes: only such a
+/// directory is ever replaced.
+pub const OUTPUT_MARKER: &str = ".paddock-output";
+
+/// Why [`replace_dir`] wrote nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteDirError {
+    /// The directory exists and holds no [`OUTPUT_MARKER`]: not Paddock's.
+    #[error("{path} exists and paddock did not write it; choose a new directory, or remove it first")]
+    NotOurs {
+        /// The directory, sanitised.
+        path: String,
+    },
+    /// A file's path would leave the directory.
+    #[error("refusing to write `{path}`: not a plain relative path")]
+    BadPath {
+        /// The path, sanitised.
+        path: String,
+    },
+    /// Creating, writing or renaming failed.
+    #[error("cannot {action} {path}: {error}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// Where, sanitised.
+        path: String,
+        /// The error.
+        error: io::Error,
+    },
+}
+
+fn shown(path: &Path) -> String {
+    crate::sanitize::for_terminal(&path.display().to_string(), 1_000)
+}
+
+/// Whether `dir` exists, when [`replace_dir`] may write it: it is absent, or
+/// a directory holding [`OUTPUT_MARKER`]. For checking before other writes
+/// that belong with it.
+pub fn replaceable(dir: &Path) -> Result<bool, WriteDirError> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(metadata) if metadata.is_dir() && dir.join(OUTPUT_MARKER).is_file() => Ok(true),
+        Ok(_) => Err(WriteDirError::NotOurs { path: shown(dir) }),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(WriteDirError::Io { action: "look at", path: shown(dir), error }),
+    }
+}
+
+/// Writes `files` (relative paths and contents) as the directory `dir`, all
+/// at once: into a fresh directory beside `dir`, which then takes its
+/// place, so `dir` holds either the previous files or the new ones, never a
+/// mix. Only a directory this wrote before (it holds [`OUTPUT_MARKER`]) is
+/// replaced: nothing else is ever touched.
+pub fn replace_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), WriteDirError> {
+    let io = |action: &'static str, path: &Path| {
+        let path = shown(path);
+        move |error: io::Error| WriteDirError::Io { action, path, error }
+    };
+    let exists = replaceable(dir)?;
+    let parent = match dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent).map_err(io("create", parent))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".paddock-out-")
+        .tempdir_in(parent)
+        .map_err(io("create a directory in", parent))?;
+    let marker = staging.path().join(OUTPUT_MARKER);
+    std::fs::write(&marker, "written by paddock; paddock replaces this directory whole\n")
+        .map_err(io("write", &marker))?;
+    for (path, contents) in files {
+        // Paths can come from plugins: only plain relative ones, so nothing
+        // lands outside the directory.
+        let relative = Path::new(path);
+        if path.is_empty() || !relative.components().all(|c| matches!(c, std::path::Component::Normal(_))) {
+            return Err(WriteDirError::BadPath { path: crate::sanitize::for_terminal(path, 200) });
+        }
+        let target = staging.path().join(relative);
+        if let Some(folder) = target.parent() {
+            std::fs::create_dir_all(folder).map_err(io("create", folder))?;
+        }
+        std::fs::write(&target, contents).map_err(io("write", &target))?;
+    }
+    if exists {
+        let old = tempfile::Builder::new()
+            .prefix(".paddock-old-")
+            .tempdir_in(parent)
+            .map_err(io("create a directory in", parent))?;
+        std::fs::rename(dir, old.path().join("previous")).map_err(io("move aside", dir))?;
+        // `old` removes the previous files when dropped.
+    }
+    std::fs::rename(staging.keep(), dir).map_err(io("put the files at", dir))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

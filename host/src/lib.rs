@@ -31,7 +31,8 @@
 //! calls exports and lifts results, [`plugin_set`] orders plugins and runs
 //! hooks across them, [`validate`] checks outputs,
 //! [`merge`] combines them, [`devstack`] merges DevStack's settings,
-//! packages and script fragments, and [`state`] records what was applied to each
+//! packages and script fragments, [`tutor`] renders a Tutor environment
+//! from its hooks, and [`state`] records what was applied to each
 //! target (plan, apply, the audit trail) in SQLite or PostgreSQL.
 //!
 //! This crate is the runtime alone: it spawns no processes and prints
@@ -61,6 +62,7 @@ pub mod sandbox;
 pub mod sanitize;
 pub mod state;
 pub mod templates;
+pub mod tutor;
 mod types;
 pub mod validate;
 

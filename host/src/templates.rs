@@ -37,11 +37,7 @@ pub enum TemplateError {
 /// Renders the template at `path` (below the bundle's `files/`) with
 /// `context`.
 pub fn render(files: &[BundleFile], path: &str, context: impl Serialize) -> Result<String, TemplateError> {
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.set_fuel(Some(FUEL));
-    // Keep what a Dockerfile or YAML template wrote, newline included.
-    env.set_keep_trailing_newline(true);
+    let mut env = sandboxed();
     for file in files {
         if let Ok(text) = std::str::from_utf8(&file.contents) {
             // A shipped file that is not valid Jinja only matters if used.
@@ -55,7 +51,21 @@ pub fn render(files: &[BundleFile], path: &str, context: impl Serialize) -> Resu
     template.render(context).map_err(|error| render_error(path, &error))
 }
 
-fn render_error(path: &str, error: &minijinja::Error) -> TemplateError {
+/// An environment with no templates yet, strict about undefined
+/// variables and on a fuel budget: templates added to it see only each
+/// other.
+pub(crate) fn sandboxed() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    // Keep what a Dockerfile or YAML template wrote, newline included.
+    env.set_keep_trailing_newline(true);
+    env
+}
+
+/// A Jinja error as a [`TemplateError`], naming the template (or the one it
+/// included) and line.
+pub(crate) fn render_error(path: &str, error: &minijinja::Error) -> TemplateError {
     TemplateError::Render {
         template: for_terminal(error.name().unwrap_or(path), 200),
         line: error.line(),

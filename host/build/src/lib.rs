@@ -57,6 +57,7 @@ pub const WIT_0_2_PACKAGES: &[(&str, &str)] = &[
     ("orbit.wit", include_str!("../../../wit/v0.2/deps/orbit.wit")),
     ("racetrack.wit", include_str!("../../../wit/v0.2/deps/racetrack.wit")),
     ("devstack.wit", include_str!("../../../wit/v0.2/deps/devstack.wit")),
+    ("tutor.wit", include_str!("../../../wit/v0.2/deps/tutor.wit")),
 ];
 
 /// The target guests are built for.

@@ -6,6 +6,7 @@ mod out_dir;
 mod precompile;
 mod report;
 mod state;
+mod tutor;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -129,6 +130,26 @@ enum Command {
     State {
         #[command(subcommand)]
         command: state::StateCommand,
+    },
+    /// Tutor's configuration: store it and render the environment, print a value.
+    Config {
+        #[command(subcommand)]
+        command: tutor::ConfigCommand,
+    },
+    /// Run the CLI commands Tutor plugins add.
+    Plugins {
+        #[command(subcommand)]
+        command: tutor::PluginsCommand,
+    },
+    /// The images Tutor plugins build and pull.
+    Images {
+        #[command(subcommand)]
+        command: tutor::ImagesCommand,
+    },
+    /// The services Tutor plugins initialise.
+    Init {
+        #[command(subcommand)]
+        command: tutor::InitCommand,
     },
 }
 
@@ -422,6 +443,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::History(args) => state::history(args),
         Command::Explain(args) => state::explain(args),
         Command::State { command } => state::state_command(command),
+        Command::Config { command } => tutor::config(config, command),
+        Command::Plugins { command } => tutor::plugins(config, command),
+        Command::Images { command } => tutor::images(config, command),
+        Command::Init { command } => tutor::init(config, command),
     }
 }
 
@@ -752,7 +777,8 @@ fn read_context(path: &Path) -> Result<RunContext> {
     let context: RunContext = serde_yaml::from_str(&text).with_context(|| {
         format!(
             "context {} is not valid (fields: environment, team, job_name, job_version, image_name, deployer; \
-             sections job_deployed, job_deleted, job_on_target, observed_job for the Racetrack job hooks)",
+             sections job_deployed, job_deleted, job_on_target, observed_job for the Racetrack job hooks, \
+             command_call for tutor-run-command)",
             shown(path)
         )
     })?;

@@ -4,61 +4,14 @@
 //! Only a directory paddock wrote (it holds the marker file) is replaced:
 //! nothing else is ever touched.
 
-use std::path::{Component, Path};
+use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use paddock::{HookRun, PluginSet};
-
-use crate::shown;
-
-/// Present in every directory paddock writes.
-const MARKER: &str = ".paddock-output";
 
 /// Writes `files` (relative paths and contents) as the directory `dir`.
 pub fn write(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
-    let exists = match std::fs::symlink_metadata(dir) {
-        Ok(metadata) => {
-            if !metadata.is_dir() || !dir.join(MARKER).is_file() {
-                bail!("{} exists and paddock did not write it; choose a new directory, or remove it first", shown(dir));
-            }
-            true
-        }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => false,
-        Err(error) => bail!("cannot look at {}: {error}", shown(dir)),
-    };
-    let parent = match dir.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", shown(parent)))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".paddock-out-")
-        .tempdir_in(parent)
-        .with_context(|| format!("cannot create a directory in {}", shown(parent)))?;
-    std::fs::write(staging.path().join(MARKER), "written by paddock; `paddock ... --out` replaces it whole\n")?;
-    for (path, contents) in files {
-        // Paths come from plugins (release and stack names, chart files):
-        // only plain relative ones, so nothing lands outside the directory.
-        let relative = Path::new(path);
-        if path.is_empty() || !relative.components().all(|c| matches!(c, Component::Normal(_))) {
-            bail!("refusing to write `{}`: not a plain relative path", paddock::sanitize::for_terminal(path, 200));
-        }
-        let target = staging.path().join(relative);
-        if let Some(folder) = target.parent() {
-            std::fs::create_dir_all(folder).with_context(|| format!("cannot create {}", shown(folder)))?;
-        }
-        std::fs::write(&target, contents).with_context(|| format!("cannot write {}", shown(&target)))?;
-    }
-    if exists {
-        let old = tempfile::Builder::new().prefix(".paddock-old-").tempdir_in(parent)?;
-        std::fs::rename(dir, old.path().join("previous"))
-            .with_context(|| format!("cannot move {} aside", shown(dir)))?;
-        std::fs::rename(staging.keep(), dir).with_context(|| format!("cannot put the results at {}", shown(dir)))?;
-        // `old` removes the previous results when dropped.
-    } else {
-        std::fs::rename(staging.keep(), dir).with_context(|| format!("cannot put the results at {}", shown(dir)))?;
-    }
-    Ok(())
+    Ok(paddock::fsutil::replace_dir(dir, files)?)
 }
 
 /// The resources in `runs` as files ready for `kubectl`, `helm` and `aws

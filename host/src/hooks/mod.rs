@@ -1,5 +1,5 @@
 //! Every hook Paddock serves, each declared once, by tool: [`orbit`],
-//! [`racetrack`], [`devstack`].
+//! [`racetrack`], [`devstack`], [`tutor`].
 //!
 //! A declaration names the hook, its input and output types, the WIT
 //! locations it is served at (one per WIT version, each with its call shape
@@ -41,6 +41,7 @@ use crate::outcome::Outcome;
 pub mod devstack;
 pub mod orbit;
 pub mod racetrack;
+pub mod tutor;
 pub(crate) mod wire;
 
 pub use devstack::{Clean, Settings, Stack, SystemPackages, Unstack};
@@ -48,6 +49,10 @@ pub use orbit::{BootstrapInjection, Deploy, Destroy, DockerfileInjection, PostHo
 pub use racetrack::{
     DeleteJob, DeployJob, InfrastructureTargets, JobLogs, JobRuntimeEnvVars, JobStatus, JobTypes, MarkdownDocs,
     PostJobDelete, PostJobDeploy,
+};
+pub use tutor::{
+    TutorBuildImage, TutorCommands, TutorConfig, TutorInit, TutorPatches, TutorPreInit, TutorRemoteImage,
+    TutorRunCommand,
 };
 
 use wire::{Invoke, Typecheck};
@@ -120,6 +125,7 @@ context_inputs! {
     racetrack::JobOnTarget => job_on_target as optional,
     racetrack::ObservedJob => observed_job as optional,
     devstack::StackPhase => stack_phase as optional,
+    tutor::CommandCall => command_call as optional,
 }
 
 /// What a run of hooks chosen at run time (`paddock run`, [`crate::Session::run`])
@@ -142,6 +148,8 @@ pub struct RunContext {
     pub observed_job: Option<racetrack::ObservedJob>,
     /// For DevStack's `stack`: the phase (`pre-install`, `install`, ...).
     pub stack_phase: Option<devstack::StackPhase>,
+    /// For `tutor-run-command`.
+    pub command_call: Option<tutor::CommandCall>,
 }
 
 /// A hook chosen at run time whose input the [`RunContext`] lacks.
@@ -358,6 +366,14 @@ hook_list! {
     devstack::Stack,
     devstack::Unstack,
     devstack::Clean,
+    tutor::TutorConfig,
+    tutor::TutorPatches,
+    tutor::TutorPreInit,
+    tutor::TutorInit,
+    tutor::TutorBuildImage,
+    tutor::TutorRemoteImage,
+    tutor::TutorCommands,
+    tutor::TutorRunCommand,
 }
 
 impl Hook {

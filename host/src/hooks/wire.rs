@@ -274,7 +274,8 @@ lower_as_is!(
     crate::hooks::racetrack::JobDeleted,
     crate::hooks::racetrack::JobOnTarget,
     crate::hooks::racetrack::ObservedJob,
-    crate::hooks::devstack::StackPhase
+    crate::hooks::devstack::StackPhase,
+    crate::hooks::tutor::CommandCall
 );
 
 /// The packages by tool from 0.2 on: `plugin-context` first, then the

@@ -121,6 +121,23 @@ impl PluginSet {
         self.fresh().call::<H>(input)
     }
 
+    /// Runs hook `H` on the plugin configured under `id` alone, in a fresh
+    /// instance (a command one plugin adds); `None` when the set has no
+    /// plugin of that id.
+    pub fn call_one<H: HookDecl>(&self, id: &str, input: &H::Input) -> Option<Outcome<H::Output>> {
+        let entry = self.entries.iter().find(|entry| entry.id == id)?;
+        let alone = PluginSet {
+            host: self.host.clone(),
+            entries: vec![Entry {
+                plugin: entry.plugin.clone(),
+                id: entry.id.clone(),
+                parameters: entry.parameters.clone(),
+            }],
+            policy: self.policy,
+        };
+        alone.call::<H>(input).pop()
+    }
+
     /// Runs a hook chosen at run time, each plugin in a fresh instance, with
     /// its input taken from `context`.
     pub fn run(&self, hook: Hook, context: &RunContext) -> Result<HookRun, crate::hooks::MissingInput> {
