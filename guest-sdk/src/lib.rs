@@ -37,6 +37,9 @@
 //! Parameters come from whoever configures the plugin: put them into
 //! commands through [`shell::quote`], never bare.
 //!
+//! Digital Rebar providers are long-lived components rather than hooks:
+//! see [`rebar`] and [`export_provider!`].
+//!
 //! ## Plugins for 0.1.0
 //!
 //! Plugins written against `paddock:plugin@0.1.0` implement [`Plugin`]
@@ -52,6 +55,7 @@ mod helpers;
 pub mod common;
 pub mod orbit;
 pub mod racetrack;
+pub mod rebar;
 
 #[doc(hidden)]
 pub mod __bindings {

@@ -30,7 +30,8 @@
 //! declares every hook once (its export, types, rules and merge), `call`
 //! calls exports and lifts results, [`plugin_set`] orders plugins and runs
 //! hooks across them, [`validate`] checks outputs,
-//! [`merge`] combines them, and [`state`] records what was applied to each
+//! [`merge`] combines them, [`provider`] runs Digital Rebar providers as
+//! long-lived instances, and [`state`] records what was applied to each
 //! target (plan, apply, the audit trail) in SQLite or PostgreSQL.
 //!
 //! This crate is the runtime alone: it spawns no processes and prints
@@ -54,6 +55,7 @@ pub mod merge;
 mod outcome;
 mod plugin;
 pub mod plugin_set;
+pub mod provider;
 pub mod resources;
 pub mod sandbox;
 pub mod sanitize;

@@ -33,6 +33,7 @@ pub const MANIFEST_FILE: &str = "plugin-manifest.yaml";
 ///   env: [HTTP_PROXY]
 ///   bundle-files: true        # read-only view of the bundle's `files/` at `/bundle`
 /// hooks: [deploy, job-runtime-env-vars]  # optional: the hooks the plugin says it implements
+/// provider: true              # optional: a Digital Rebar provider (`paddock:rebar`), not a hook plugin
 /// ```
 ///
 /// Built only by [`Manifest::parse`], so every manifest a [`crate::Bundle`]
@@ -50,6 +51,8 @@ pub struct Manifest {
     capabilities: Capabilities,
     #[serde(skip_serializing_if = "Option::is_none")]
     hooks: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    provider: bool,
 }
 
 /// Grants a plugin declares it needs. Everything is denied by default.
@@ -129,6 +132,8 @@ struct RawManifest {
     requires: Option<serde_yaml::Value>,
     #[serde(default)]
     hooks: Option<Vec<String>>,
+    #[serde(default)]
+    provider: bool,
 }
 
 impl Manifest {
@@ -174,6 +179,14 @@ impl Manifest {
         if let Some(hooks) = &raw.hooks {
             validate_declared_hooks(hooks)?;
         }
+        if raw.provider && raw.hooks.is_some() {
+            return Err(ManifestError::Field {
+                field: "hooks",
+                problem: "is set on a provider (`provider: true`); a provider exports `paddock:rebar/provider` \
+                          and no hooks: remove one of the two fields"
+                    .to_string(),
+            });
+        }
         Ok(Manifest {
             name: raw.name,
             version,
@@ -183,6 +196,7 @@ impl Manifest {
             component,
             capabilities: raw.capabilities,
             hooks: raw.hooks,
+            provider: raw.provider,
         })
     }
 
@@ -227,6 +241,12 @@ impl Manifest {
     /// this host knows them or that the component exports them.
     pub fn declared_hooks(&self) -> Option<&[String]> {
         self.hooks.as_deref()
+    }
+
+    /// Whether the bundle is a Digital Rebar provider (`provider: true`):
+    /// loaded with [`crate::provider`], not into a plugin set.
+    pub fn is_provider(&self) -> bool {
+        self.provider
     }
 
     /// Serialises the manifest back to YAML (used when writing bundles).

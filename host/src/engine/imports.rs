@@ -17,15 +17,27 @@ const PROVIDED_PACKAGES: &[(&str, &str)] = &[
     ("paddock:racetrack", "0.2."),
 ];
 
+/// Packages only Digital Rebar providers ([`crate::provider`]) may import:
+/// their scoped object store and events. A hook plugin importing them is
+/// refused at load.
+const PROVIDER_PACKAGES: &[(&str, &str)] = &[("paddock:rebar", "0.2.")];
+
 impl Host {
     /// Whether the import `name` (`package/interface@version`) comes from a
     /// package this host links.
     pub(super) fn provides(&self, name: &str) -> bool {
-        let Some((package, rest)) = name.split_once('/') else {
-            return false;
-        };
-        let version = rest.split_once('@').map(|(_, v)| v).unwrap_or("");
-        self.provided_packages().any(|(provided, major_minor)| package == provided && version.starts_with(major_minor))
+        matches_package(self.provided_packages(), name)
+    }
+
+    /// Whether a provider may import `name`: what every plugin may, plus
+    /// [`PROVIDER_PACKAGES`].
+    pub(crate) fn provides_to_providers(&self, name: &str) -> bool {
+        self.provides(name) || matches_package(PROVIDER_PACKAGES.iter().copied(), name)
+    }
+
+    /// The packages providers may import, for error messages.
+    pub(crate) fn provider_packages(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        self.provided_packages().chain(PROVIDER_PACKAGES.iter().copied())
     }
 
     /// The packages plugins may import, with the version prefix accepted.
@@ -34,4 +46,13 @@ impl Host {
             *package != "wasi:sockets" || self.inner.config.socket_imports == SocketImports::DenyAtRunTime
         })
     }
+}
+
+/// Whether `name` (`package/interface@version`) is in one of `packages`.
+fn matches_package<'a>(mut packages: impl Iterator<Item = (&'a str, &'a str)>, name: &str) -> bool {
+    let Some((package, rest)) = name.split_once('/') else {
+        return false;
+    };
+    let version = rest.split_once('@').map(|(_, v)| v).unwrap_or("");
+    packages.any(|(provided, major_minor)| package == provided && version.starts_with(major_minor))
 }

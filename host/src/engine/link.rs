@@ -85,7 +85,7 @@ impl Host {
         self.inner.linked.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn compile(&self, bundle: &Bundle) -> wasmtime::Result<(Component, CompileOrigin)> {
+    pub(crate) fn compile(&self, bundle: &Bundle) -> wasmtime::Result<(Component, CompileOrigin)> {
         let engine = &self.inner.engine;
         match &self.inner.config.cache {
             Some(cache) => cache.load_or_compile(engine, &bundle.component_sha256, &bundle.component),
@@ -93,7 +93,7 @@ impl Host {
         }
     }
 
-    fn exported_interfaces(&self, component: &Component) -> Vec<ExportedInterface> {
+    pub(crate) fn exported_interfaces(&self, component: &Component) -> Vec<ExportedInterface> {
         let engine = &self.inner.engine;
         component
             .component_type()
