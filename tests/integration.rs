@@ -16,6 +16,7 @@ mod fuzz;
 mod orbit;
 mod polyglot;
 mod racetrack;
+mod rebar;
 mod samples;
 mod sandbox;
 mod state;

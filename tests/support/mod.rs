@@ -16,7 +16,7 @@ use paddock_build::{ComponentSource, GUEST_TARGET, bundle_plugin_dir};
 pub const SAMPLES: [&str; 4] = ["hello-world", "runtime-env", "docker-layers", "deploy-recorder"];
 
 /// Guests built for the tests: the samples plus test-only ones.
-const GUEST_CRATES: [&str; 13] = [
+const GUEST_CRATES: [&str; 15] = [
     "hello-world",
     "runtime-env",
     "docker-layers",
@@ -30,6 +30,8 @@ const GUEST_CRATES: [&str; 13] = [
     "misbehaving",
     "foreign-imports",
     "startup-loop",
+    "incrementer",
+    "provider-probe",
 ];
 
 /// The checkout: the tests and benches are targets of the CLI package, at
