@@ -148,8 +148,8 @@ pub enum ProviderError {
         version: String,
         /// The call.
         call: ProviderCall,
-        /// Why.
-        cause: FailureCause,
+        /// Why (boxed: it is large, and rare).
+        cause: Box<FailureCause>,
         /// Restarts so far.
         restarts: u32,
         /// What happened next, for the message.

@@ -249,10 +249,10 @@ impl Instance {
             });
         }
         let mut aftermath = Aftermath { events: Vec::new(), refused_events: 0 };
-        if self.live.is_none() {
-            if let Err(cause) = self.start(host, settings, &mut aftermath) {
-                return Err(self.crashed(host, settings, call, cause, false));
-            }
+        if self.live.is_none()
+            && let Err(cause) = self.start(host, settings, &mut aftermath)
+        {
+            return Err(self.crashed(host, settings, call, cause, false));
         }
         let live = self.live.take().expect("started above");
         match run(host, live, &request) {
@@ -310,7 +310,7 @@ impl Instance {
             provider: self.name.to_string(),
             version: self.version.clone(),
             call,
-            cause,
+            cause: Box::new(cause),
             restarts: self.restarts,
             after,
         }
@@ -367,7 +367,7 @@ impl Instance {
             provider: self.name.to_string(),
             version: self.version.clone(),
             call: ProviderCall::Stop,
-            cause,
+            cause: Box::new(cause),
             restarts: self.restarts,
             after: "the instance was dropped".to_string(),
         })
