@@ -3,7 +3,8 @@
 # source, and run every hook across them in priority order; then the
 # Racetrack and Orbit hooks of the 0.2 samples: a job's Dockerfile from a
 # job type, a plugin's docs, a job notifier, an infrastructure target, and
-# an Orbit environment deployed team by team.
+# an Orbit environment deployed team by team; and the Digital Rebar
+# incrementer provider served over stdin.
 # Extra arguments go to the first `paddock run` (e.g. --format json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,3 +32,15 @@ section "Racetrack: post-job-deploy, and a job deployed on the kubernetes target
 section "Orbit: pre-hook and deploy, team by team (resources written to target/orbit-out)"
 "$paddock" run pre-hook --environment sample-plugins/orbit/environment.yaml
 "$paddock" run deploy --environment sample-plugins/orbit/environment.yaml --out target/orbit-out
+section "Digital Rebar: the incrementer provider, served over stdin (objects in target/provider-objects.sqlite3)"
+"$paddock" bundle sample-plugins/incrementer -o target/bundles/incrementer.zip
+"$paddock" provider define target/bundles/incrementer.zip
+rm -f target/provider-objects.sqlite3*
+printf '%s\n' \
+    '{"op":"config","provider":"incrementer","params":{"incrementer/step":2}}' \
+    '{"op":"action","provider":"incrementer","command":"increment","object_type":"machines","key":"m1"}' \
+    '{"op":"action","provider":"incrementer","command":"increment","object_type":"machines","key":"m1","params":{"incrementer/step":5}}' \
+    '{"op":"event","type":"machines","action":"update","key":"m1"}' \
+    '{"op":"action","provider":"incrementer","command":"status","object_type":"plugins","key":"incrementer"}' \
+    '{"op":"action","provider":"incrementer","command":"decrement","object_type":"machines","key":"m1"}' \
+    | "$paddock" provider serve target/bundles/incrementer.zip --store target/provider-objects.sqlite3

@@ -31,13 +31,39 @@ impl Host {
 
     /// Whether a provider may import `name`: what every plugin may, plus
     /// [`PROVIDER_PACKAGES`].
-    pub(crate) fn provides_to_providers(&self, name: &str) -> bool {
+    fn provides_to_providers(&self, name: &str) -> bool {
         self.provides(name) || matches_package(PROVIDER_PACKAGES.iter().copied(), name)
     }
 
     /// The packages providers may import, for error messages.
-    pub(crate) fn provider_packages(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+    fn provider_packages(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
         self.provided_packages().chain(PROVIDER_PACKAGES.iter().copied())
+    }
+
+    /// Refuses `imports` naming what this host does not provide to a hook
+    /// plugin (or to a provider), listing them all at once so the author
+    /// can fix them in one go (the linker reports only the first).
+    pub(crate) fn check_imports(&self, imports: &[&str], provider: bool) -> Result<(), String> {
+        let provided = |name: &str| if provider { self.provides_to_providers(name) } else { self.provides(name) };
+        let unprovided: Vec<String> = imports
+            .iter()
+            .filter(|name| !provided(name))
+            .map(|name| crate::sanitize::for_terminal(name, 200))
+            .collect();
+        if unprovided.is_empty() {
+            return Ok(());
+        }
+        let packages: Vec<String> = if provider {
+            self.provider_packages().map(|(package, version)| format!("{package}@{version}x")).collect()
+        } else {
+            self.provided_packages().map(|(package, version)| format!("{package}@{version}x")).collect()
+        };
+        Err(format!(
+            "the component imports interfaces this host does not provide: {}; {} may import only {}",
+            unprovided.join(", "),
+            if provider { "providers" } else { "plugins" },
+            packages.join(", ")
+        ))
     }
 
     /// The packages plugins may import, with the version prefix accepted.

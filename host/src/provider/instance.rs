@@ -65,22 +65,8 @@ fn link(
         host.compile(bundle).map_err(|e| load_error(format!("the component does not compile: {e:#}")))?;
     let stats = LoadStats { origin, compile_time: started.elapsed() };
     let component_type = component.component_type();
-    let unprovided: Vec<String> = component_type
-        .imports(host.engine())
-        .map(|(name, _)| name)
-        .filter(|name| !host.provides_to_providers(name))
-        .map(|name| crate::sanitize::for_terminal(name, 200))
-        .collect();
-    if !unprovided.is_empty() {
-        return Err(load_error(format!(
-            "the component imports interfaces this host does not provide: {}; providers may import only {}",
-            unprovided.join(", "),
-            host.provider_packages()
-                .map(|(package, version)| format!("{package}@{version}x"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
+    let imports: Vec<&str> = component_type.imports(host.engine()).map(|(name, _)| name).collect();
+    host.check_imports(&imports, true).map_err(load_error)?;
     let pre = linker
         .instantiate_pre(&component)
         .map_err(|e| load_error(format!("the component's imports do not match what this host provides: {e:#}")))?;
