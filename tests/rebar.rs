@@ -487,3 +487,42 @@ fn serve_answers_newline_delimited_requests_on_stdin() {
     let store = ObjectStore::open(&store_file, StoreCaps::default()).unwrap();
     assert_eq!(store.get("incrementer", "counters", "m1/incrementer/count").unwrap(), Some(json!({"value": 4})));
 }
+
+#[test]
+fn a_python_provider_keeps_state_uses_the_store_and_hears_events_beside_the_rust_one() {
+    crate::polyglot::require_toolchains();
+    // No compile cache: every componentize-py build is a new component.
+    let host = Host::with_config(HostConfig { cache: None, ..HostConfig::default() }).unwrap();
+    let out = support::workspace_root().join("target/test-bundles/incrementer-python.zip");
+    let dir = support::workspace_root().join("sample-plugins/incrementer-python");
+    let source = paddock_build::ComponentSource::Source { language: None, target_dir: None };
+    paddock_build::bundle_plugin_dir(&host, &dir, &source, Some(&out)).unwrap();
+
+    let files = tempfile::tempdir().unwrap();
+    let store = store(&files, StoreCaps::default());
+    let mut runtime = runtime_with(&host, ProviderSettings { store: Some(store.clone()), ..Default::default() });
+    let python = runtime.load_file(&out, None).unwrap();
+    let rust = runtime.load_file(&incrementer(), None).unwrap();
+    assert_eq!(runtime.definition(&python).unwrap().event_selectors()[0].to_string(), "machines.update.*");
+    match runtime.config(&python, &params(json!({"incrementer/step": 0}))) {
+        Err(ProviderError::ConfigRejected { param, message, .. }) => {
+            assert_eq!(param.as_deref(), Some("incrementer/step"));
+            assert!(message.contains("must not be 0"), "{message}");
+        }
+        other => panic!("expected a rejected config, got {other:?}"),
+    }
+    runtime.config(&python, &params(json!({"incrementer/step": 2}))).unwrap();
+    runtime.config(&rust, &BTreeMap::new()).unwrap();
+    assert_eq!(runtime.action(&python, &machine_action("increment", "m1")).unwrap().value["value"], 2);
+    assert_eq!(runtime.action(&python, &machine_action("increment", "m1")).unwrap().value["value"], 4);
+    assert_eq!(store.get("incrementer-python", "counters", "m1/incrementer/count").unwrap(), Some(json!({"value": 4})));
+    assert_eq!(store.get("incrementer", "counters", "m1/incrementer/count").unwrap(), None, "scoped by provider");
+
+    let report = runtime.publish(event("machines", "update", "m1"));
+    let to: Vec<&str> = report.deliveries.iter().map(|d| d.provider.as_str()).collect();
+    assert_eq!(to, ["incrementer-python", "incrementer"]);
+    let status = ActionRequest::new("status", "plugins", "incrementer-python", json!({}));
+    let value = runtime.action(&python, &status).unwrap().value;
+    assert_eq!((value["increments"].as_u64(), value["machine_updates"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(runtime.validate(&python).unwrap().value["language"], "python");
+}

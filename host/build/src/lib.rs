@@ -56,6 +56,7 @@ pub const WIT_0_2_PACKAGES: &[(&str, &str)] = &[
     ("common.wit", include_str!("../../../wit/v0.2/deps/common.wit")),
     ("orbit.wit", include_str!("../../../wit/v0.2/deps/orbit.wit")),
     ("racetrack.wit", include_str!("../../../wit/v0.2/deps/racetrack.wit")),
+    ("rebar.wit", include_str!("../../../wit/v0.2/deps/rebar.wit")),
 ];
 
 /// The target guests are built for.
