@@ -100,6 +100,8 @@ fn define_round_trips_through_the_host_the_cli_and_inspect() {
 fn a_provider_is_not_a_hook_plugin_and_a_hook_plugin_cannot_import_the_provider_interfaces() {
     let error = support::host().load_file(&incrementer()).err().unwrap().to_string();
     assert!(error.contains("is a Digital Rebar provider"), "{error}");
+    let error = Manifest::parse(b"name: both\nversion: 0.0.1\nprovider: true\nhooks: [deploy]\n").unwrap_err();
+    assert!(error.to_string().contains("field `hooks` is set on a provider"), "{error}");
     let mut runtime = runtime_with(support::host(), ProviderSettings::default());
     let error = runtime.load_file(&support::sample_bundle("hello-world"), None).unwrap_err().to_string();
     assert!(error.contains("does not say `provider: true`"), "{error}");
