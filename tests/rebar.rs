@@ -88,6 +88,10 @@ fn define_round_trips_through_the_host_the_cli_and_inspect() {
     let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(printed, serde_json::to_value(definition).unwrap());
 
+    let validate = support::paddock(&["validate", bundle.to_str().unwrap()]);
+    assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stdout));
+    assert!(String::from_utf8_lossy(&validate.stdout).contains("(incrementer 0.2.0)"));
+
     let inspect = support::paddock(&["inspect", bundle.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&inspect.stdout);
     assert!(inspect.status.success(), "{}", String::from_utf8_lossy(&inspect.stderr));

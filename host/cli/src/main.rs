@@ -521,9 +521,14 @@ fn validate(config: HostConfig, bundles: &[PathBuf]) -> Result<ExitCode> {
     let host = Host::with_config(config)?;
     let mut all_valid = true;
     for path in &bundles {
-        let loaded = with_spinner(&format!("loading {}", shown(path)), || host.load_file(path))
-            .map_err(anyhow::Error::from)
-            .and_then(|plugin| check_job_types(&host, plugin));
+        let loaded = with_spinner(&format!("loading {}", shown(path)), || {
+            // A provider is checked by defining it: its definition too must pass.
+            if host.read_bundle(path)?.manifest().is_provider() {
+                let definition = provider::definition_of(&host, path)?;
+                return Ok((definition.name().to_string(), definition.version().to_string()));
+            }
+            check_job_types(&host, host.load_file(path)?)
+        });
         let line = match loaded {
             Ok((name, version)) => format!("ok      {} ({name} {version})", shown(path)),
             Err(error) => {

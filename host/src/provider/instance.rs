@@ -280,7 +280,8 @@ impl Instance {
             match self.start(host, settings, &mut ignored) {
                 Ok(()) => {
                     self.restarts += 1;
-                    format!("restarted from its last config (restart {})", self.restarts)
+                    let from = if self.config.is_some() { "from its last config" } else { "(no config accepted yet)" };
+                    format!("restarted {from} (restart {})", self.restarts)
                 }
                 Err(restart_cause) => {
                     self.record_failure(settings);
