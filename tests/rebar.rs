@@ -496,11 +496,21 @@ fn serve_answers_newline_delimited_requests_on_stdin() {
 
 #[test]
 fn a_python_provider_keeps_state_uses_the_store_and_hears_events_beside_the_rust_one() {
+    polyglot_twin("incrementer-python", "python");
+}
+
+#[test]
+fn a_javascript_provider_keeps_state_uses_the_store_and_hears_events_beside_the_rust_one() {
+    polyglot_twin("incrementer-js", "javascript");
+}
+
+/// The incrementer twin `sample-plugins/<name>` behaves as the Rust one does.
+fn polyglot_twin(name: &str, language: &str) {
     crate::polyglot::require_toolchains();
     // No compile cache: every componentize-py build is a new component.
     let host = Host::with_config(HostConfig { cache: None, ..HostConfig::default() }).unwrap();
-    let out = support::workspace_root().join("target/test-bundles/incrementer-python.zip");
-    let dir = support::workspace_root().join("sample-plugins/incrementer-python");
+    let out = support::workspace_root().join(format!("target/test-bundles/{name}.zip"));
+    let dir = support::workspace_root().join("sample-plugins").join(name);
     let source = paddock_build::ComponentSource::Source { language: None, target_dir: None };
     paddock_build::bundle_plugin_dir(&host, &dir, &source, Some(&out)).unwrap();
 
@@ -521,14 +531,14 @@ fn a_python_provider_keeps_state_uses_the_store_and_hears_events_beside_the_rust
     runtime.config(&rust, &BTreeMap::new()).unwrap();
     assert_eq!(runtime.action(&python, &machine_action("increment", "m1")).unwrap().value["value"], 2);
     assert_eq!(runtime.action(&python, &machine_action("increment", "m1")).unwrap().value["value"], 4);
-    assert_eq!(store.get("incrementer-python", "counters", "m1/incrementer/count").unwrap(), Some(json!({"value": 4})));
+    assert_eq!(store.get(name, "counters", "m1/incrementer/count").unwrap(), Some(json!({"value": 4})));
     assert_eq!(store.get("incrementer", "counters", "m1/incrementer/count").unwrap(), None, "scoped by provider");
 
     let report = runtime.publish(event("machines", "update", "m1"));
     let to: Vec<&str> = report.deliveries.iter().map(|d| d.provider.as_str()).collect();
-    assert_eq!(to, ["incrementer-python", "incrementer"]);
-    let status = ActionRequest::new("status", "plugins", "incrementer-python", json!({}));
+    assert_eq!(to, [name, "incrementer"]);
+    let status = ActionRequest::new("status", "plugins", name, json!({}));
     let value = runtime.action(&python, &status).unwrap().value;
     assert_eq!((value["increments"].as_u64(), value["machine_updates"].as_u64()), (Some(2), Some(1)));
-    assert_eq!(runtime.validate(&python).unwrap().value["language"], "python");
+    assert_eq!(runtime.validate(&python).unwrap().value["language"], language);
 }
