@@ -6,7 +6,7 @@
 # an Orbit environment deployed team by team; then a DevStack stack run
 # (settings, packages for a distro, script fragments per phase); then a
 # Tutor environment rendered from myplugin with its init job, image and a
-# command.
+# command; and the Digital Rebar incrementer provider served over stdin.
 # Extra arguments go to the first `paddock run` (e.g. --format json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,3 +59,15 @@ cat target/tutor-demo/env/local/docker-compose.yml
 "$paddock" images list "${tutor[@]}"
 "$paddock" plugins run --plugins target/bundles/myplugin.zip myplugin --help
 "$paddock" plugins run --plugins target/bundles/myplugin.zip myplugin greet Tutor --times 2
+section "Digital Rebar: the incrementer provider, served over stdin (objects in target/provider-objects.sqlite3)"
+"$paddock" bundle sample-plugins/incrementer -o target/bundles/incrementer.zip
+"$paddock" provider define target/bundles/incrementer.zip
+rm -f target/provider-objects.sqlite3*
+printf '%s\n' \
+    '{"op":"config","provider":"incrementer","params":{"incrementer/step":2}}' \
+    '{"op":"action","provider":"incrementer","command":"increment","object_type":"machines","key":"m1"}' \
+    '{"op":"action","provider":"incrementer","command":"increment","object_type":"machines","key":"m1","params":{"incrementer/step":5}}' \
+    '{"op":"event","type":"machines","action":"update","key":"m1"}' \
+    '{"op":"action","provider":"incrementer","command":"status","object_type":"plugins","key":"incrementer"}' \
+    '{"op":"action","provider":"incrementer","command":"decrement","object_type":"machines","key":"m1"}' \
+    | "$paddock" provider serve target/bundles/incrementer.zip --store target/provider-objects.sqlite3

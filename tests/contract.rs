@@ -243,3 +243,26 @@ fn the_world_python_and_javascript_plugins_are_built_against_is_the_served_world
         assert_eq!(lines, [format!("    export {};", hook.current().interface())], "{hook}");
     }
 }
+
+/// A Python or JavaScript provider is built against the world paddock-build
+/// stages for `provider: true`; it must be the `provider` world the host
+/// links and the Rust SDK generates (`guest-sdk/src/rebar.rs` uses it
+/// directly): the same exports, functions and imports.
+#[test]
+fn the_world_polyglot_providers_are_built_against_is_the_provider_world() {
+    use paddock_build::world::{GuestWorld, WORLD_NAME};
+
+    let provider = world_interfaces(&support::workspace_root().join("wit/v0.2"), "provider");
+    let dir = tempfile::tempdir().unwrap();
+    let wit = GuestWorld::Provider.write_wit(dir.path()).unwrap();
+    assert_eq!(world_interfaces(&wit, WORLD_NAME), provider, "paddock_build::world::PROVIDER_WORLD");
+    assert_eq!(
+        provider.0,
+        [(
+            "paddock:rebar/provider@0.2.0".to_string(),
+            ["define", "config", "validate", "action", "publish", "stop"].map(String::from).to_vec()
+        )]
+    );
+    let sdk = std::fs::read_to_string(support::workspace_root().join("guest-sdk/src/rebar.rs")).unwrap();
+    assert!(sdk.contains("world: \"provider\""), "the Rust SDK generates the provider world itself");
+}

@@ -17,6 +17,7 @@ mod fuzz;
 mod orbit;
 mod polyglot;
 mod racetrack;
+mod rebar;
 mod samples;
 mod sandbox;
 mod state;

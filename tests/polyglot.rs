@@ -84,7 +84,7 @@ impl Lang {
 /// the project's idempotent install script once per test binary (as the
 /// Rust guests are built from source), and fails the test saying what to do
 /// if they still cannot be found.
-fn require_toolchains() {
+pub(crate) fn require_toolchains() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
         if toolchain::componentize_py().is_ok() && toolchain::componentize_js_dir().is_ok() {

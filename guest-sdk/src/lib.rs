@@ -38,6 +38,9 @@
 //! Parameters come from whoever configures the plugin: put them into
 //! commands through [`shell::quote`], never bare.
 //!
+//! Digital Rebar providers are long-lived components rather than hooks:
+//! see [`rebar`] and [`export_provider!`].
+//!
 //! ## Plugins for 0.1.0
 //!
 //! Plugins written against `paddock:plugin@0.1.0` implement [`Plugin`]
@@ -54,6 +57,7 @@ pub mod common;
 pub mod devstack;
 pub mod orbit;
 pub mod racetrack;
+pub mod rebar;
 pub mod tutor;
 
 #[doc(hidden)]

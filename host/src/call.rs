@@ -15,7 +15,7 @@ use crate::sandbox::{LimitHit, Limits, SandboxState};
 use crate::types::Parameters;
 
 /// Longest plugin-provided text kept in an error (messages, console tail).
-const MAX_GUEST_TEXT_CHARS: usize = 2_000;
+pub(crate) const MAX_GUEST_TEXT_CHARS: usize = 2_000;
 
 /// Who is called, under which id, with which parameters.
 pub(crate) struct CallTarget<'a> {
@@ -127,7 +127,7 @@ pub(crate) fn call_hook<H: HookDecl>(
     }
 }
 
-fn deadline_ticks(limits: &Limits) -> u64 {
+pub(crate) fn deadline_ticks(limits: &Limits) -> u64 {
     let ticks = limits.hook_timeout.as_millis().div_ceil(EPOCH_TICK.as_millis());
     // +1: the current tick may be almost over when the call starts.
     u64::try_from(ticks).unwrap_or(u64::MAX / 2).max(1) + 1
@@ -135,7 +135,7 @@ fn deadline_ticks(limits: &Limits) -> u64 {
 
 /// Works out why a call failed. The limiter is asked first: a refused memory
 /// grow usually surfaces as the guest aborting, which only says "unreachable".
-fn classify(error: &wasmtime::Error, state: &SandboxState, limits: &Limits) -> FailureCause {
+pub(crate) fn classify(error: &wasmtime::Error, state: &SandboxState, limits: &Limits) -> FailureCause {
     match state.limiter.hit {
         Some(LimitHit::Memory { requested }) => {
             return FailureCause::MemoryLimit { limit: limits.memory_bytes, requested };

@@ -32,7 +32,8 @@
 //! hooks across them, [`validate`] checks outputs,
 //! [`merge`] combines them, [`devstack`] merges DevStack's settings,
 //! packages and script fragments, [`tutor`] renders a Tutor environment
-//! from its hooks, and [`state`] records what was applied to each
+//! from its hooks, [`provider`] runs Digital Rebar providers as long-lived
+//! instances, and [`state`] records what was applied to each
 //! target (plan, apply, the audit trail) in SQLite or PostgreSQL.
 //!
 //! This crate is the runtime alone: it spawns no processes and prints
@@ -57,6 +58,7 @@ pub mod merge;
 mod outcome;
 mod plugin;
 pub mod plugin_set;
+pub mod provider;
 pub mod resources;
 pub mod sandbox;
 pub mod sanitize;

@@ -34,6 +34,7 @@ pub const MANIFEST_FILE: &str = "plugin-manifest.yaml";
 ///   bundle-files: true        # read-only view of the bundle's `files/` at `/bundle`
 /// hooks: [deploy, job-runtime-env-vars]  # optional: the hooks the plugin says it implements
 /// requires: [other-plugin]    # optional: plugins that must be in the set and run before this one
+/// provider: true              # optional: a Digital Rebar provider (`paddock:rebar`), not a hook plugin
 /// ```
 ///
 /// `requires:` is DevStack's `plugin_requires NAME OTHER`, which Paddock
@@ -58,6 +59,8 @@ pub struct Manifest {
     hooks: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     requires: Vec<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    provider: bool,
 }
 
 /// Grants a plugin declares it needs. Everything is denied by default.
@@ -137,6 +140,8 @@ struct RawManifest {
     requires: Vec<String>,
     #[serde(default)]
     hooks: Option<Vec<String>>,
+    #[serde(default)]
+    provider: bool,
 }
 
 impl Manifest {
@@ -181,6 +186,14 @@ impl Manifest {
         if let Some(hooks) = &raw.hooks {
             validate_declared_hooks(hooks)?;
         }
+        if raw.provider && raw.hooks.is_some() {
+            return Err(ManifestError::Field {
+                field: "hooks",
+                problem: "is set on a provider (`provider: true`); a provider exports `paddock:rebar/provider` \
+                          and no hooks: remove one of the two fields"
+                    .to_string(),
+            });
+        }
         Ok(Manifest {
             name: raw.name,
             version,
@@ -191,6 +204,7 @@ impl Manifest {
             capabilities: raw.capabilities,
             hooks: raw.hooks,
             requires: raw.requires,
+            provider: raw.provider,
         })
     }
 
@@ -242,6 +256,12 @@ impl Manifest {
     /// runs before this one.
     pub fn requires(&self) -> &[String] {
         &self.requires
+    }
+
+    /// Whether the bundle is a Digital Rebar provider (`provider: true`):
+    /// loaded with [`crate::provider`], not into a plugin set.
+    pub fn is_provider(&self) -> bool {
+        self.provider
     }
 
     /// Serialises the manifest back to YAML (used when writing bundles).

@@ -16,7 +16,7 @@ use paddock_build::{ComponentSource, GUEST_TARGET, bundle_plugin_dir};
 pub const SAMPLES: [&str; 4] = ["hello-world", "runtime-env", "docker-layers", "deploy-recorder"];
 
 /// Guests built for the tests: the samples plus test-only ones.
-const GUEST_CRATES: [&str; 19] = [
+const GUEST_CRATES: [&str; 21] = [
     "hello-world",
     "runtime-env",
     "docker-layers",
@@ -31,11 +31,13 @@ const GUEST_CRATES: [&str; 19] = [
     "devstack-database",
     "devstack-api",
     "myplugin",
+    "incrementer",
     "misbehaving",
     "foreign-imports",
     "startup-loop",
     "devstack-echo",
     "tutor-probe",
+    "provider-probe",
 ];
 
 /// The checkout: the tests and benches are targets of the CLI package, at

@@ -41,6 +41,9 @@ pub(crate) fn build(dir: &Path, world: &GuestWorld) -> Result<(PathBuf, Staging)
     let mut command = Command::new(node);
     command.arg(&script).arg(&toolchain_dir).arg(&sources).arg(&wit).arg(&out).current_dir(staging.path());
     let expected = match world.list_exports(|interface| format!("`{}`", camel_case(interface))) {
+        None if *world == GuestWorld::Provider => {
+            "plugin.js must export `provider` with define, config, validate, action, publish and stop".to_string()
+        }
         None => "plugin.js must export `hooks`".to_string(),
         Some(exports) => format!(
             "plugin.js must export {exports} made by `defineHooks`, one per interface of the hooks in the manifest's `hooks:`"

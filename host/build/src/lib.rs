@@ -58,6 +58,7 @@ pub const WIT_0_2_PACKAGES: &[(&str, &str)] = &[
     ("racetrack.wit", include_str!("../../../wit/v0.2/deps/racetrack.wit")),
     ("devstack.wit", include_str!("../../../wit/v0.2/deps/devstack.wit")),
     ("tutor.wit", include_str!("../../../wit/v0.2/deps/tutor.wit")),
+    ("rebar.wit", include_str!("../../../wit/v0.2/deps/rebar.wit")),
 ];
 
 /// The target guests are built for.

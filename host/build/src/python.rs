@@ -36,6 +36,9 @@ pub(crate) fn build(dir: &Path, world: &GuestWorld) -> Result<(PathBuf, Staging)
     }
     command.arg("-o").arg(&out).current_dir(staging.path());
     let expected = match world.list_exports(|interface| format!("`class {}(Hook)`", interface_type_name(interface))) {
+        None if *world == GuestWorld::Provider => {
+            "app.py must define `class Provider` with define, config, validate, action, publish and stop".to_string()
+        }
         None => "app.py must define `class Hooks(Plugin)`".to_string(),
         Some(classes) => {
             format!("app.py must define {classes}, one class per interface of the hooks in the manifest's `hooks:`")

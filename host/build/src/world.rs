@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | no `hooks:` | `plugin` of `paddock:plugin@0.1.0` ([`crate::WIT`]) | `paddock:plugin/hooks@0.1.0`: all five hooks, those not written answering "not implemented" |
 //! | `hooks: [dockerfile-injection, ...]` | a `plugin` world made here over the 0.2 packages ([`crate::WIT_0_2_PACKAGES`]) | exactly the interface of each hook listed ([`paddock::Location::interface`] of [`Hook::current`]), once |
+//! | `provider: true` | a `plugin` world with the imports and export of `wit/v0.2/paddock.wit`'s `provider` world ([`PROVIDER_WORLD`]) | `paddock:rebar/provider@0.2.0` (a Python `class Provider`) |
 //!
 //! For `hooks: [dockerfile-injection, job-runtime-env-vars]` the staged
 //! tree is `wit/plugin.wit`:
@@ -52,7 +53,23 @@ pub enum GuestWorld {
     /// A world over the 0.2 packages exporting exactly these hooks, in the
     /// manifest's order.
     V0_2(Vec<Hook>),
+    /// A Digital Rebar provider (`provider: true`): [`PROVIDER_WORLD`].
+    Provider,
 }
+
+/// The world of a provider, as `world provider` of `wit/v0.2/paddock.wit`
+/// has it, under [`WORLD_NAME`].
+pub const PROVIDER_WORLD: &str = "// Made by paddock-build for a provider (`provider: true`).
+package paddock:guest;
+
+world plugin {
+    import paddock:common/logging@0.2.0;
+    import paddock:rebar/objects@0.2.0;
+    import paddock:rebar/events@0.2.0;
+
+    export paddock:rebar/provider@0.2.0;
+}
+";
 
 impl GuestWorld {
     /// The world for a plugin with this manifest: [`GuestWorld::V0_2`] of
@@ -60,6 +77,9 @@ impl GuestWorld {
     /// unknown hook name, or an empty list, is an error naming the field
     /// and the hooks this host serves.
     pub fn for_manifest(manifest: &Manifest) -> Result<GuestWorld, String> {
+        if manifest.is_provider() {
+            return Ok(GuestWorld::Provider);
+        }
         let Some(declared) = manifest.declared_hooks() else {
             return Ok(GuestWorld::V0_1);
         };
@@ -81,7 +101,7 @@ impl GuestWorld {
     /// (which exports one interface holding every hook).
     pub fn hooks(&self) -> Option<&[Hook]> {
         match self {
-            GuestWorld::V0_1 => None,
+            GuestWorld::V0_1 | GuestWorld::Provider => None,
             GuestWorld::V0_2(hooks) => Some(hooks),
         }
     }
@@ -98,7 +118,7 @@ impl GuestWorld {
     pub fn logging_interface(&self) -> &'static str {
         match self {
             GuestWorld::V0_1 => LOGGING_0_1,
-            GuestWorld::V0_2(_) => LOGGING_0_2,
+            GuestWorld::V0_2(_) | GuestWorld::Provider => LOGGING_0_2,
         }
     }
 
@@ -115,10 +135,14 @@ impl GuestWorld {
                 create_dir(&wit)?;
                 write(wit.join("paddock.wit"), crate::WIT)?;
             }
-            GuestWorld::V0_2(hooks) => {
+            GuestWorld::V0_2(_) | GuestWorld::Provider => {
                 let deps = wit.join("deps");
                 create_dir(&deps)?;
-                write(wit.join("plugin.wit"), &world_0_2(hooks))?;
+                let world = match self {
+                    GuestWorld::V0_2(hooks) => world_0_2(hooks),
+                    _ => PROVIDER_WORLD.to_string(),
+                };
+                write(wit.join("plugin.wit"), &world)?;
                 for (file, text) in crate::WIT_0_2_PACKAGES {
                     write(deps.join(file), text)?;
                 }

@@ -4,6 +4,7 @@ mod devstack;
 mod jobs;
 mod out_dir;
 mod precompile;
+mod provider;
 mod report;
 mod state;
 mod tutor;
@@ -106,6 +107,11 @@ enum Command {
     },
     /// Run a hook (or `all`) across plugins in priority order.
     Run(RunArgs),
+    /// Define, validate and serve Digital Rebar providers (long-lived instances).
+    Provider {
+        #[command(subcommand)]
+        command: provider::ProviderCommand,
+    },
     /// Show a plugin's documentation (its markdown-docs hook), safe for a terminal.
     Docs {
         /// The bundle zip.
@@ -435,6 +441,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Precompile { bundles } => precompile_command(config, cache, &bundles),
         Command::Validate { bundles } => validate(config, &bundles),
         Command::Run(args) => run_hooks(config, args),
+        Command::Provider { command } => provider::run(config, command),
         Command::Docs { bundle } => jobs::docs(config, &bundle),
         Command::RenderJob(args) => jobs::render_job(config, args),
         Command::Devstack(args) => devstack::devstack(config, args),
@@ -494,9 +501,19 @@ fn inspect(config: HostConfig, bundle: &Path, format: Format) -> Result<ExitCode
     let host = Host::with_config(config)?;
     let read = host.read_bundle(bundle)?;
     let check = host.check_bundle(&read, &bundle.display().to_string())?;
+    let definition = read.manifest().is_provider().then(|| provider::definition_of(&host, bundle)).transpose()?;
     emit(&match format {
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(&report::inspect_json(&read, &check))?),
-        Format::Text => report::inspect_text(&read, &check),
+        Format::Json => {
+            let mut json = serde_json::to_value(report::inspect_json(&read, &check))?;
+            if let (Some(definition), Some(object)) = (&definition, json.as_object_mut()) {
+                object.insert("provider".to_string(), serde_json::to_value(definition)?);
+            }
+            format!("{}\n", serde_json::to_string_pretty(&json)?)
+        }
+        Format::Text => {
+            report::inspect_text(&read, &check)
+                + &definition.as_ref().map(provider::definition_text).unwrap_or_default()
+        }
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -553,9 +570,14 @@ fn validate(config: HostConfig, bundles: &[PathBuf]) -> Result<ExitCode> {
     let host = Host::with_config(config)?;
     let mut all_valid = true;
     for path in &bundles {
-        let loaded = with_spinner(&format!("loading {}", shown(path)), || host.load_file(path))
-            .map_err(anyhow::Error::from)
-            .and_then(|plugin| check_job_types(&host, plugin));
+        let loaded = with_spinner(&format!("loading {}", shown(path)), || {
+            // A provider is checked by defining it: its definition too must pass.
+            if host.read_bundle(path)?.manifest().is_provider() {
+                let definition = provider::definition_of(&host, path)?;
+                return Ok((definition.name().to_string(), definition.version().to_string()));
+            }
+            check_job_types(&host, host.load_file(path)?)
+        });
         let line = match loaded {
             Ok((name, version)) => format!("ok      {} ({name} {version})", shown(path)),
             Err(error) => {

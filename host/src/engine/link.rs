@@ -40,23 +40,7 @@ impl Host {
         let exports = self.exported_interfaces(&component);
         let component_type = component.component_type();
         let import_names: Vec<&str> = component_type.imports(&self.inner.engine).map(|(name, _)| name).collect();
-        // Listed all at once so the author can fix them in one go (the
-        // linker reports only the first).
-        let unprovided: Vec<String> = import_names
-            .iter()
-            .filter(|name| !self.provides(name))
-            .map(|name| crate::sanitize::for_terminal(name, 200))
-            .collect();
-        if !unprovided.is_empty() {
-            return Err(load_error(format!(
-                "the component imports interfaces this host does not provide: {}; plugins may import only {}",
-                unprovided.join(", "),
-                self.provided_packages()
-                    .map(|(package, version)| format!("{package}@{version}x"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
+        self.check_imports(&import_names, false).map_err(load_error)?;
         let instance_pre =
             self.inner.linker.instantiate_pre(&component).map_err(|e| {
                 load_error(format!("the component's imports do not match what this host provides: {e:#}"))
@@ -85,7 +69,7 @@ impl Host {
         self.inner.linked.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn compile(&self, bundle: &Bundle) -> wasmtime::Result<(Component, CompileOrigin)> {
+    pub(crate) fn compile(&self, bundle: &Bundle) -> wasmtime::Result<(Component, CompileOrigin)> {
         let engine = &self.inner.engine;
         match &self.inner.config.cache {
             Some(cache) => cache.load_or_compile(engine, &bundle.component_sha256, &bundle.component),
@@ -93,7 +77,7 @@ impl Host {
         }
     }
 
-    fn exported_interfaces(&self, component: &Component) -> Vec<ExportedInterface> {
+    pub(crate) fn exported_interfaces(&self, component: &Component) -> Vec<ExportedInterface> {
         let engine = &self.inner.engine;
         component
             .component_type()

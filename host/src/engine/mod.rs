@@ -126,6 +126,15 @@ impl Host {
     /// Compiles and links an already read bundle and grants it what its
     /// manifest declares; `source` names where it came from in errors.
     pub fn load_bundle(&self, bundle: Bundle, source: &str) -> Result<Plugin, Error> {
+        if bundle.manifest().is_provider() {
+            return Err(load_error(
+                &bundle,
+                source,
+                "is a Digital Rebar provider (`provider: true`), not a hook plugin: run it with \
+                 `paddock provider serve` (`paddock::provider::ProviderRuntime`), not in a plugin set"
+                    .to_string(),
+            ));
+        }
         let (linked, stats) = self.link(&bundle, source)?;
         link::check_declared_hooks(&bundle, &linked).map_err(|problem| load_error(&bundle, source, problem))?;
         let grants = self
@@ -141,6 +150,9 @@ impl Host {
     /// granting anything: checks that this host could run it once the
     /// capabilities its manifest declares are granted.
     pub fn check_bundle(&self, bundle: &Bundle, source: &str) -> Result<ComponentCheck, Error> {
+        if bundle.manifest().is_provider() {
+            return crate::provider::check_bundle(self, bundle, source);
+        }
         let (linked, load_stats) = self.link(bundle, source)?;
         link::check_declared_hooks(bundle, &linked).map_err(|problem| load_error(bundle, source, problem))?;
         Ok(ComponentCheck {
@@ -158,6 +170,11 @@ impl Host {
 
     pub(crate) fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// The capabilities the embedder allows.
+    pub(crate) fn grants(&self) -> &crate::Grants {
+        &self.inner.config.grants
     }
 }
 
