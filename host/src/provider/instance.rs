@@ -235,12 +235,13 @@ impl Instance {
             });
         }
         let mut aftermath = Aftermath { events: Vec::new(), refused_events: 0 };
-        if self.live.is_none()
-            && let Err(cause) = self.start(host, settings, &mut aftermath)
-        {
-            return Err(self.crashed(host, settings, call, cause, false));
-        }
-        let live = self.live.take().expect("started above");
+        let live = match self.live.take() {
+            Some(live) => live,
+            None => match self.start(host, settings, &mut aftermath) {
+                Ok(live) => live,
+                Err(cause) => return Err(self.crashed(host, settings, call, cause, false)),
+            },
+        };
         match run(host, live, &request) {
             Ok((live, reply, after)) => {
                 self.live = Some(live);
@@ -278,7 +279,8 @@ impl Instance {
         } else {
             let mut ignored = Aftermath { events: Vec::new(), refused_events: 0 };
             match self.start(host, settings, &mut ignored) {
-                Ok(()) => {
+                Ok(live) => {
+                    self.live = Some(live);
                     self.restarts += 1;
                     let from = if self.config.is_some() { "from its last config" } else { "(no config accepted yet)" };
                     format!("restarted {from} (restart {})", self.restarts)
@@ -319,19 +321,17 @@ impl Instance {
         host: &Host,
         settings: &ProviderSettings,
         aftermath: &mut Aftermath,
-    ) -> Result<(), FailureCause> {
+    ) -> Result<Live, FailureCause> {
         let live = instantiate(host, settings, &self.pre, &self.grants, &self.name, &self.object_types)?;
         let Some(config) = self.config.clone() else {
-            self.live = Some(live);
-            return Ok(());
+            return Ok(live);
         };
         let (live, reply, after) = run(host, live, &Request::Config(config))?;
         match reply {
             Reply::Done(Ok(())) => {
-                self.live = Some(live);
                 aftermath.events.extend(after.events);
                 aftermath.refused_events += after.refused_events;
-                Ok(())
+                Ok(live)
             }
             Reply::Done(Err(error)) => Err(FailureCause::Reported(format!(
                 "its last config, replayed after the restart, was rejected: {}",

@@ -94,10 +94,9 @@ pub fn build_images(tutor: &Tutor<'_>, env: &RenderedEnv) -> Result<Vec<Image>, 
     let images = listed(tutor, |plugin| &plugin.build_images, "builds")?;
     images
         .into_iter()
-        .map(|mut image| {
+        .map(|(plugin, mut image)| {
             let rest = format!("{}/build/{}", image.plugin, image.name);
             if env.file(&format!("plugins/{rest}/Dockerfile")).is_none() {
-                let plugin = tutor.plugins().iter().find(|p| p.name() == image.plugin).expect("listed from the set");
                 return Err(missing(
                     plugin,
                     format!("hook `tutor-build-image`: image `{}`", image.name),
@@ -112,24 +111,27 @@ pub fn build_images(tutor: &Tutor<'_>, env: &RenderedEnv) -> Result<Vec<Image>, 
 
 /// Every image the plugins pull and push.
 pub fn remote_images(tutor: &Tutor<'_>) -> Result<Vec<Image>, TutorError> {
-    listed(tutor, |plugin| &plugin.remote_images, "pulls")
+    Ok(listed(tutor, |plugin| &plugin.remote_images, "pulls")?.into_iter().map(|(_, image)| image).collect())
 }
 
-fn listed(
-    tutor: &Tutor<'_>,
+fn listed<'t, 'a>(
+    tutor: &'t Tutor<'a>,
     images: impl for<'d> Fn(&'d Declared<'_>) -> &'d Vec<(String, String)>,
     verb: &str,
-) -> Result<Vec<Image>, TutorError> {
-    let mut out: Vec<Image> = Vec::new();
+) -> Result<Vec<(&'t Declared<'a>, Image)>, TutorError> {
+    let mut out: Vec<(&'t Declared<'a>, Image)> = Vec::new();
     for plugin in tutor.plugins() {
         for (name, tag) in images(plugin) {
-            if let Some(first) = out.iter().find(|image| image.name == *name) {
+            if let Some((_, first)) = out.iter().find(|(_, image)| image.name == *name) {
                 return Err(plugin.error(format!(
                     "image `{name}` is one plugin `{}` {verb} too; an image name is one plugin's, rename one of them",
                     first.plugin
                 )));
             }
-            out.push(Image { plugin: plugin.name().to_string(), name: name.clone(), tag: tag.clone(), context: None });
+            out.push((
+                plugin,
+                Image { plugin: plugin.name().to_string(), name: name.clone(), tag: tag.clone(), context: None },
+            ));
         }
     }
     Ok(out)
