@@ -61,7 +61,16 @@ pub fn fmt(d: Duration) -> String {
     }
 }
 
-/// `a / b`, as `2.5x`.
+/// `a / b`, as `2.5x`; below 1 with more digits (`0.04x`, `0.002x`), so
+/// a small ratio does not read as nothing.
 pub fn ratio(a: Duration, b: Duration) -> String {
-    format!("{:.1}x", a.as_secs_f64() / b.as_secs_f64())
+    let ratio = a.as_secs_f64() / b.as_secs_f64();
+    let digits = if ratio >= 1.0 {
+        1
+    } else if ratio >= 0.01 {
+        2
+    } else {
+        3
+    };
+    format!("{ratio:.digits$}x")
 }
