@@ -12,16 +12,17 @@
 #[path = "../../../tests/support/mod.rs"]
 #[allow(dead_code)] // the benches use part of the tests' helpers
 mod support;
+mod timing;
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use paddock::cache::CompileCache;
 use paddock::{Deployment, Host, HostConfig, ParamValue, Plugin, PluginConfig, PluginSet, hooks};
+use timing::{fmt, measure, measure_alternating, ratio};
 
 const CHILD_ENV: &str = "PADDOCK_BENCH_CHILD";
 
@@ -83,65 +84,6 @@ fn spawn_call(deployment: &Deployment) -> Vec<(String, String)> {
     child.stdin.take().expect("stdin").write_all(request.to_string().as_bytes()).expect("send");
     let output = child.wait_with_output().expect("child output");
     serde_json::from_slice(&output.stdout).expect("parse response")
-}
-
-struct Stats {
-    median: Duration,
-    p99: Duration,
-}
-
-/// Times `f` `iterations` times after a short warm-up.
-fn measure(iterations: usize, mut f: impl FnMut()) -> Stats {
-    for _ in 0..iterations.div_ceil(10) {
-        f();
-    }
-    let samples: Vec<Duration> = (0..iterations)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    stats_of(samples)
-}
-
-/// Times `baseline` and `subject` in alternation, `iterations` each.
-fn measure_alternating(iterations: usize, mut baseline: impl FnMut(), mut subject: impl FnMut()) -> (Stats, Stats) {
-    let time = |f: &mut dyn FnMut()| {
-        let start = Instant::now();
-        f();
-        start.elapsed()
-    };
-    for _ in 0..iterations.div_ceil(10) {
-        baseline();
-        subject();
-    }
-    let (mut baseline_samples, mut subject_samples) = (Vec::new(), Vec::new());
-    for _ in 0..iterations {
-        baseline_samples.push(time(&mut baseline));
-        subject_samples.push(time(&mut subject));
-    }
-    (stats_of(baseline_samples), stats_of(subject_samples))
-}
-
-fn stats_of(mut samples: Vec<Duration>) -> Stats {
-    samples.sort();
-    Stats { median: samples[samples.len() / 2], p99: samples[(samples.len() * 99 / 100).min(samples.len() - 1)] }
-}
-
-fn fmt(d: Duration) -> String {
-    let ns = d.as_nanos();
-    if ns < 10_000 {
-        format!("{ns} ns")
-    } else if ns < 10_000_000 {
-        format!("{:.1} µs", ns as f64 / 1e3)
-    } else {
-        format!("{:.1} ms", ns as f64 / 1e6)
-    }
-}
-
-fn ratio(a: Duration, b: Duration) -> String {
-    format!("{:.1}x", a.as_secs_f64() / b.as_secs_f64())
 }
 
 fn rss_bytes() -> u64 {

@@ -10,12 +10,15 @@
 #[path = "../../../tests/support/mod.rs"]
 #[allow(dead_code)] // the benches use part of the tests' helpers
 mod support;
+#[allow(dead_code)] // this report gives medians only
+mod timing;
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use paddock::state::{self, AuditOutput, AuditRecord, DesiredSet, HistoryQuery, StateStore, Timestamp};
 use paddock::{Deployment, FailurePolicy, ParamValue, PluginConfig, PluginSet, RunContext, hooks};
+use timing::fmt;
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -33,17 +36,6 @@ fn measure(iterations: usize, mut f: impl FnMut()) -> Duration {
             })
             .collect(),
     )
-}
-
-fn fmt(d: Duration) -> String {
-    let ns = d.as_nanos();
-    if ns < 10_000 {
-        format!("{ns} ns")
-    } else if ns < 10_000_000 {
-        format!("{:.1} µs", ns as f64 / 1e3)
-    } else {
-        format!("{:.1} ms", ns as f64 / 1e6)
-    }
 }
 
 fn ratio(a: Duration, b: Duration) -> String {
